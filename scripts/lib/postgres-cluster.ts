@@ -41,7 +41,11 @@ export function pathBinaries(path = process.env.PATH ?? ""): PostgresBinaries | 
   for (const dir of path.split(delimiter)) {
     if (!dir) continue;
     const postgres = join(dir, "postgres");
-    if (existsSync(postgres) && existsSync(join(dir, "pg_ctl")) && existsSync(join(dir, "initdb"))) {
+    if (
+      existsSync(postgres) &&
+      existsSync(join(dir, "pg_ctl")) &&
+      existsSync(join(dir, "initdb"))
+    ) {
       return { initdb: join(dir, "initdb"), pgCtl: join(dir, "pg_ctl"), postgres, source: "path" };
     }
   }
@@ -207,7 +211,9 @@ export async function startCluster(opts: StartOptions): Promise<void> {
 }
 
 /** Stop the server; "fast" rolls back open transactions and disconnects clients. */
-export async function stopCluster(opts: ClusterOptions & { mode?: "smart" | "fast" | "immediate" }) {
+export async function stopCluster(
+  opts: ClusterOptions & { mode?: "smart" | "fast" | "immediate" },
+) {
   await runTool(opts.bin.pgCtl, [
     "stop",
     "--pgdata",
