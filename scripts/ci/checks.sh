@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The project's checks, defined once. `.ci/run` runs them all after installing; each check of
+# `nix flake check` runs one of them by name, so CI and the flake cannot drift apart.
+#   scripts/ci/checks.sh            run every check in order
+#   scripts/ci/checks.sh lint test  run the named ones
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+check_typecheck() { npm run --silent typecheck; }
+check_lint() { npm run --silent lint; }
+check_test() { npm test; }
+
+all=(typecheck lint test)
+selected=("${@:-${all[@]}}")
+for name in "${selected[@]}"; do
+  if ! declare -F "check_$name" >/dev/null; then
+    echo "checks.sh: unknown check '$name' (known: ${all[*]})" >&2
+    exit 2
+  fi
+  echo "── check: $name"
+  start=$SECONDS
+  "check_$name"
+  echo "── check: $name passed in $((SECONDS - start)) s"
+done
