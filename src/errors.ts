@@ -40,7 +40,7 @@ export class CheckViolation extends ConstraintViolation {
 export class NotNullViolation extends ConstraintViolation {
   override name = "NotNullViolation";
 }
-/** 23001: a refused change, e.g. updating an append-only audit_log or spec_versions row. */
+/** 23001: ON DELETE RESTRICT (specs_created_by_fkey), or an update of an append-only row. */
 export class RestrictViolation extends ConstraintViolation {
   override name = "RestrictViolation";
 }
