@@ -1,0 +1,174 @@
+import { execFile } from "node:child_process";
+import { appendFileSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import postgres from "postgres";
+import { afterAll, describe, expect, it } from "vitest";
+import { readMigrations } from "../src/migrations.ts";
+import { migrate, migrationStatus } from "../src/migrator.ts";
+import * as catalog from "./helpers/catalog.ts";
+import { createDatabase, dropDatabase } from "./helpers/database.ts";
+import { addMigration, copyMigrations } from "./helpers/migrations-folder.ts";
+
+const committed = readMigrations().map((m) => m.tag);
+const databases: string[] = [];
+const emptyDatabase = async () => {
+  const url = await createDatabase();
+  databases.push(url);
+  return url;
+};
+afterAll(async () => {
+  for (const url of databases) await dropDatabase(url);
+});
+
+async function withSql<T>(url: string, fn: (sql: postgres.Sql) => Promise<T>): Promise<T> {
+  const sql = postgres(url, { max: 1, onnotice: () => {} });
+  try {
+    return await fn(sql);
+  } finally {
+    await sql.end();
+  }
+}
+
+/** Everything a migration could change, plus the bookkeeping. */
+const snapshot = (url: string) =>
+  withSql(url, async (sql) => ({
+    columns: await catalog.columns(sql),
+    constraints: await catalog.constraints(sql),
+    indexes: await catalog.indexes(sql),
+    enums: await catalog.enums(sql),
+    triggers: await catalog.triggers(sql),
+    records: await sql`SELECT id, hash, created_at FROM drizzle.__drizzle_migrations ORDER BY id`,
+  }));
+
+describe("migrate", () => {
+  it("applies every migration once, then nothing", async () => {
+    const url = await emptyDatabase();
+    expect((await migrate({ url })).applied).toEqual(committed);
+    expect((await migrate({ url })).applied).toEqual([]);
+    expect(await migrationStatus({ url })).toEqual({
+      applied: committed,
+      pending: [],
+      modified: [],
+      unknown: [],
+    });
+  });
+
+  it("lets two migrators started at the same moment apply each migration exactly once", async () => {
+    const url = await emptyDatabase();
+    // A slow last migration keeps the first migrator inside the lock while the second arrives.
+    const folder = copyMigrations();
+    addMigration(folder, "0003_slow", "SELECT pg_sleep(0.5);");
+    const results = await Promise.all([migrate({ url, folder }), migrate({ url, folder })]);
+    const all = [...committed, "0003_slow"];
+    expect(results.map((r) => r.applied).sort((a, b) => b.length - a.length)).toEqual([all, []]);
+    const records = await withSql(url, (sql) => sql`SELECT hash FROM drizzle.__drizzle_migrations`);
+    expect(records).toHaveLength(all.length);
+    expect(new Set(records.map((r) => r.hash)).size).toBe(all.length);
+  });
+
+  it("rolls a failing file back completely and names the file and the statement", async () => {
+    const url = await emptyDatabase();
+    await migrate({ url });
+    const before = await snapshot(url);
+    const folder = copyMigrations();
+    addMigration(
+      folder,
+      "0003_broken",
+      [
+        "CREATE TABLE half_done (id int);",
+        "ALTER TABLE users ADD COLUMN nickname text;",
+        "INSERT INTO half_done VALUES (1);",
+        "ALTER TABLE no_such_table ADD COLUMN x int;",
+      ].join("\n--> statement-breakpoint\n"),
+    );
+    await expect(migrate({ url, folder })).rejects.toThrow(
+      /migration 0003_broken failed at statement #4 \(ALTER TABLE no_such_table ADD COLUMN x int;\): relation "no_such_table" does not exist \[42P01\]; rolled back/,
+    );
+    expect(await snapshot(url)).toEqual(before);
+  });
+
+  it("refuses when an applied migration's file changed, before applying anything", async () => {
+    const url = await emptyDatabase();
+    await migrate({ url });
+    const folder = copyMigrations();
+    appendFileSync(join(folder, "0001_tables.sql"), "\n-- an innocent-looking edit\n");
+    addMigration(folder, "0003_next", "CREATE TABLE next_one (id int);");
+    const before = await snapshot(url);
+    await expect(migrate({ url, folder })).rejects.toThrow(
+      /refusing to migrate: applied migration 0001_tables changed since it was applied/,
+    );
+    expect(await snapshot(url)).toEqual(before);
+    expect((await migrationStatus({ url, folder })).modified).toEqual(["0001_tables"]);
+  });
+
+  it("refuses when the database has applied a migration the folder does not know", async () => {
+    const url = await emptyDatabase();
+    await migrate({ url });
+    await withSql(
+      url,
+      (sql) => sql`INSERT INTO drizzle.__drizzle_migrations (hash, created_at) VALUES ('abc', 1)`,
+    );
+    await expect(migrate({ url })).rejects.toThrow(
+      /refusing to migrate: the database has applied migrations this folder does not know: created_at 1/,
+    );
+    expect((await migrationStatus({ url })).unknown).toHaveLength(1);
+  });
+
+  it("applies a pending migration stamped older than the newest applied one", async () => {
+    // drizzle-orm's migrator skips such a file silently (it compares only created_at).
+    const url = await emptyDatabase();
+    await migrate({ url });
+    const folder = copyMigrations();
+    addMigration(folder, "0003_from_a_branch", "CREATE TABLE from_branch (id int);", 1);
+    expect((await migrate({ url, folder })).applied).toEqual(["0003_from_a_branch"]);
+  });
+
+  it("runs a file marked kata:no-transaction outside a transaction", async () => {
+    const url = await emptyDatabase();
+    await migrate({ url });
+    const folder = copyMigrations();
+    addMigration(
+      folder,
+      "0003_concurrent_index",
+      "-- kata:no-transaction\nCREATE INDEX CONCURRENTLY users_name_idx ON users (name);",
+    );
+    expect((await migrate({ url, folder })).applied).toEqual(["0003_concurrent_index"]);
+  });
+});
+
+describe("agreement with drizzle-kit migrate", () => {
+  const drizzleKitMigrate = async (url: string) => {
+    const dir = copyMigrations();
+    const config = join(dir, "drizzle.config.mjs");
+    writeFileSync(
+      config,
+      `export default ${JSON.stringify({ dialect: "postgresql", out: dir, dbCredentials: { url } })};`,
+    );
+    const bin = join(process.cwd(), "node_modules", ".bin", "drizzle-kit");
+    return promisify(execFile)(bin, ["migrate", "--config", config], { cwd: dir });
+  };
+
+  it("drizzle-kit finds nothing to apply after our migrator", async () => {
+    const url = await emptyDatabase();
+    await migrate({ url });
+    const before = await snapshot(url);
+    await drizzleKitMigrate(url);
+    expect(await snapshot(url)).toEqual(before);
+  });
+
+  it("our migrator finds nothing to apply after drizzle-kit", async () => {
+    const url = await emptyDatabase();
+    await drizzleKitMigrate(url);
+    expect(await migrationStatus({ url })).toMatchObject({ applied: committed, pending: [] });
+    expect((await migrate({ url })).applied).toEqual([]);
+  });
+});
+
+// The hash is drizzle's: SHA-256 of the file's bytes. Checked against an independent computation.
+it("records drizzle's hash of each file", async () => {
+  const { createHash } = await import("node:crypto");
+  const [first] = readMigrations();
+  const bytes = readFileSync(join(process.cwd(), "drizzle", `${first?.tag}.sql`));
+  expect(first?.hash).toBe(createHash("sha256").update(bytes.toString()).digest("hex"));
+});
