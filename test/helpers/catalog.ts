@@ -16,7 +16,9 @@ export async function columns(sql: postgres.Sql) {
     WHERE c.relnamespace = 'public'::regnamespace AND a.attnum > 0 AND NOT a.attisdropped
     ORDER BY c.relname, a.attnum`;
   const result: Record<string, Record<string, string>> = {};
-  for (const row of rows) (result[row.table] ??= {})[row.column] = row.spec;
+  for (const row of rows) {
+    result[row.table] = { ...result[row.table], [row.column]: row.spec };
+  }
   return result;
 }
 
