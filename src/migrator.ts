@@ -4,13 +4,17 @@
 //   and never apply a file twice;
 // - runs each file in its own transaction: a failed file rolls back completely, files before it
 //   stay applied, and the error names the file and the statement;
+// - refuses to start, before connecting, when the folder fails its integrity file
+//   (drizzle/migrations.sum: an edited, deleted, renamed or unrecorded migration);
 // - refuses to start when an applied migration's file changed or the database has applied a
 //   migration this folder does not know;
-// - applies every pending file in journal order, older-stamped ones included;
+// - applies pending files in journal order (the integrity check refuses a journal whose
+//   timestamps go backwards, which drizzle-kit would silently skip);
 // - records in drizzle's own drizzle.__drizzle_migrations (hash, created_at = the journal's
 //   `when`), so `drizzle-kit migrate` agrees on what is applied.
 
 import postgres from "postgres";
+import { verifyIntegrity } from "./integrity.ts";
 import {
   MIGRATIONS_FOLDER,
   type Migration,
@@ -111,8 +115,16 @@ function refusal(status: MigrationStatus): string | undefined {
 
 /** Apply every pending migration; returns the tags applied now (empty when up to date). */
 export async function migrate(opts: MigrateOptions): Promise<{ applied: string[] }> {
-  // Read and hash every file before touching the database: a missing file fails here.
-  const local = readMigrations(opts.folder ?? MIGRATIONS_FOLDER);
+  // Check and read every file before touching the database: hooks can be skipped, this cannot.
+  const folder = opts.folder ?? MIGRATIONS_FOLDER;
+  const [finding, ...more] = verifyIntegrity(folder);
+  if (finding) {
+    throw new MigrationError(
+      `refusing to migrate: ${finding.message}${more.length ? ` (and ${more.length} more: run \`db check\`)` : ""}`,
+      finding.file,
+    );
+  }
+  const local = readMigrations(folder);
   const log = opts.log ?? (() => {});
   const sql = connect(opts.url);
   const conn = await sql.reserve();

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import postgres from "postgres";
 import { afterAll, describe, expect, it } from "vitest";
+import { updateSum } from "../src/integrity.ts";
 import { readMigrations } from "../src/migrations.ts";
 import { migrate, migrationStatus } from "../src/migrator.ts";
 import * as catalog from "./helpers/catalog.ts";
@@ -88,11 +89,23 @@ describe("migrate", () => {
     expect(await snapshot(url)).toEqual(before);
   });
 
-  it("refuses when an applied migration's file changed, before applying anything", async () => {
+  it("refuses a folder that fails its integrity file, before connecting", async () => {
+    const folder = copyMigrations();
+    appendFileSync(join(folder, "0001_tables.sql"), "\n-- an innocent-looking edit\n");
+    // An unreachable URL: the refusal must come before any connection attempt.
+    await expect(migrate({ url: "postgres://nobody@127.0.0.1:1/none", folder })).rejects.toThrow(
+      /refusing to migrate: drizzle\/0001_tables.sql changed after it was committed/,
+    );
+  });
+
+  it("refuses when an applied migration's hash differs from the file, before applying anything", async () => {
+    // Someone edited an applied file and rewrote the integrity file to match: the database's
+    // record still tells.
     const url = await emptyDatabase();
     await migrate({ url });
     const folder = copyMigrations();
     appendFileSync(join(folder, "0001_tables.sql"), "\n-- an innocent-looking edit\n");
+    updateSum(folder, new Set(["0001_tables"]));
     addMigration(folder, "0003_next", "CREATE TABLE next_one (id int);");
     const before = await snapshot(url);
     await expect(migrate({ url, folder })).rejects.toThrow(
@@ -115,13 +128,16 @@ describe("migrate", () => {
     expect((await migrationStatus({ url })).unknown).toHaveLength(1);
   });
 
-  it("applies a pending migration stamped older than the newest applied one", async () => {
-    // drizzle-orm's migrator skips such a file silently (it compares only created_at).
+  it("refuses a migration stamped before the one it follows (two branches collided)", async () => {
+    // drizzle-orm's migrator compares only created_at and would skip such a file silently on
+    // every database that already has the later one.
     const url = await emptyDatabase();
     await migrate({ url });
     const folder = copyMigrations();
     addMigration(folder, "0003_from_a_branch", "CREATE TABLE from_branch (id int);", 1);
-    expect((await migrate({ url, folder })).applied).toEqual(["0003_from_a_branch"]);
+    await expect(migrate({ url, folder })).rejects.toThrow(
+      /refusing to migrate: journal entry 0003_from_a_branch is stamped before 0002_integrity_triggers/,
+    );
   });
 
   it("runs a file marked kata:no-transaction outside a transaction", async () => {

@@ -4,6 +4,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll } from "vitest";
+import { updateSum } from "../../src/integrity.ts";
 import { type Journal, MIGRATIONS_FOLDER } from "../../src/migrations.ts";
 
 const made: string[] = [];
@@ -19,7 +20,11 @@ export function copyMigrations(): string {
   return dir;
 }
 
-/** Append a migration (file + journal entry); `when` defaults to after the last one. */
+/**
+ * Append a migration as `db generate` would: SQL file, journal entry, snapshot (a copy of the
+ * previous one: these migrations do not change the drizzle schema) and its integrity line.
+ * `when` defaults to after the last one.
+ */
 export function addMigration(folder: string, tag: string, sql: string, when?: number): void {
   const journalFile = join(folder, "meta", "_journal.json");
   const journal = JSON.parse(readFileSync(journalFile, "utf8")) as Journal;
@@ -33,4 +38,8 @@ export function addMigration(folder: string, tag: string, sql: string, when?: nu
   });
   writeFileSync(journalFile, JSON.stringify(journal, null, 2));
   writeFileSync(join(folder, `${tag}.sql`), sql);
+  const snapshot = (t: string) => join(folder, "meta", `${t.split("_")[0]}_snapshot.json`);
+  // Two migrations with one index (a branch collision) share a snapshot file, as in drizzle.
+  if (last && snapshot(last.tag) !== snapshot(tag)) cpSync(snapshot(last.tag), snapshot(tag));
+  updateSum(folder);
 }
