@@ -1,0 +1,101 @@
+// Output and failure handling shared by every command: one `task(label, fn)` per step (a spinner
+// on a terminal, a plain line otherwise, then ✔ or ✖ with the elapsed time), and errors that end
+// as one redacted line with a non-zero exit. The stack trace only with DEBUG set.
+
+import { chalk, ProcessOutput, spinner } from "zx";
+import { redact } from "./redact.ts";
+
+/** An expected failure: bad input, a refusal, a missing tool. The message says what to do. */
+export class CliError extends Error {
+  override name = "CliError";
+  constructor(
+    message: string,
+    readonly exitCode = 1,
+    /** The underlying error this message explains, for DEBUG. */
+    cause?: unknown,
+  ) {
+    super(message, { cause });
+  }
+}
+
+/** Wrong command line: exit code 2, like other Unix tools. */
+export class UsageError extends CliError {
+  override name = "UsageError";
+  constructor(message: string) {
+    super(message, 2);
+  }
+}
+
+/** Thrown by task() after printing its ✖ line, so the top level does not print a second one. */
+class ReportedError extends Error {
+  constructor(readonly original: unknown) {
+    super(errorLine(original));
+  }
+}
+
+/**
+ * Progress and diagnostics go to stderr; stdout is kept for results (status, --json). On a
+ * terminal, first clear what a running spinner drew on the current line.
+ */
+export const say = (line: string): void =>
+  void process.stderr.write(`${process.stderr.isTTY ? "\r\x1b[K" : ""}${redact(line)}\n`);
+/** A result line on stdout. */
+export const print = (line: string): void => void process.stdout.write(`${redact(line)}\n`);
+
+export const ok = (line: string) => say(`${chalk.green("✔")} ${line}`);
+export const warn = (line: string) => say(`${chalk.yellow("⚠")} ${line}`);
+export const info = (line: string) => say(`${chalk.dim("•")} ${line}`);
+
+export const elapsed = (ms: number) =>
+  ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
+
+/** The one line a failure is reduced to: a tool's last stderr line, or the message's first. */
+export function errorLine(error: unknown): string {
+  if (error instanceof ReportedError) return error.message;
+  if (error instanceof ProcessOutput) {
+    const last = (text: string) =>
+      text
+        .split("\n")
+        .map((line) => line.trim())
+        .filter(Boolean)
+        .at(-1);
+    return redact(last(error.stderr) ?? last(error.stdout) ?? `exit code ${error.exitCode}`);
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return redact(message.split("\n").find((line) => line.trim()) ?? message);
+}
+
+export interface Step {
+  /** Replace the label printed with ✔, e.g. to add what the step found. */
+  done(label: string): void;
+}
+
+export async function task<T>(label: string, fn: (step: Step) => Promise<T>): Promise<T> {
+  const started = performance.now();
+  let doneLabel = label;
+  const step: Step = { done: (l) => (doneLabel = l) };
+  try {
+    // zx's spinner draws with \r, which is noise in a log: only on a terminal.
+    const result = process.stderr.isTTY
+      ? await spinner(redact(label), () => fn(step))
+      : await fn(step);
+    ok(`${doneLabel} ${chalk.dim(elapsed(performance.now() - started))}`);
+    return result;
+  } catch (error) {
+    if (error instanceof ReportedError) throw error;
+    say(
+      `${chalk.red("✖")} ${label}: ${errorLine(error)} ${chalk.dim(elapsed(performance.now() - started))}`,
+    );
+    throw new ReportedError(error);
+  }
+}
+
+/** Print a failure (once), and return the exit code for it. */
+export function report(error: unknown): number {
+  const cause = error instanceof ReportedError ? error.original : error;
+  if (!(error instanceof ReportedError)) say(`${chalk.red("✖")} ${errorLine(error)}`);
+  if (process.env.DEBUG) {
+    for (let e = cause; e instanceof Error; e = e.cause) say(e.stack ?? e.message);
+  }
+  return cause instanceof CliError ? cause.exitCode : 1;
+}
