@@ -1,0 +1,31 @@
+import { forgetBackend, lastBackend } from "../backends/backend.ts";
+import { backends } from "../backends/index.ts";
+import type { Command } from "../lib/command.ts";
+import { loadConfig, requireLocal } from "../lib/env.ts";
+import { info } from "../lib/task.ts";
+
+export default {
+  name: "down",
+  summary: "stop the stack; --volumes also deletes its data (local targets only)",
+  help: `Usage: db down [--volumes]
+
+Stops PostgreSQL and Redis of the backend the last \`db up\` used here. Data is kept: the next
+\`db up\` brings it back.
+
+--volumes  also delete the data (.data/postgres and .data/redis, or the compose volumes).
+           Refused unless DATABASE_URL points at this machine (127.0.0.1, localhost, ::1).`,
+  flags: { boolean: ["volumes"] },
+  async run(args) {
+    const config = loadConfig();
+    const volumes = Boolean(args.volumes);
+    if (volumes) requireLocal(config, "delete data (db down --volumes)");
+    const last = lastBackend(config);
+    if (!last) {
+      info("no stack was started here (no .data/backend): nothing to stop");
+      return 0;
+    }
+    await backends[last].down(config, { volumes });
+    if (volumes) forgetBackend(config);
+    return 0;
+  },
+} satisfies Command;

@@ -1,0 +1,37 @@
+import { lastBackend } from "../backends/backend.ts";
+import { backends } from "../backends/index.ts";
+import type { Command } from "../lib/command.ts";
+import { isLocalHost, loadConfig } from "../lib/env.ts";
+import { interactive, which } from "../lib/system.ts";
+import { CliError } from "../lib/task.ts";
+
+export default {
+  name: "redis-cli",
+  summary: "open redis-cli on REDIS_URL (arguments go to redis-cli)",
+  help: `Usage: db redis-cli [redis-cli arguments…]
+
+Opens redis-cli on REDIS_URL; e.g. \`db redis-cli ping\`. With the docker backend it runs in the
+redis container; otherwise redis-cli comes from PATH (a password goes in REDISCLI_AUTH).`,
+  passThrough: true,
+  async run(args) {
+    const config = loadConfig();
+    const redis = config.redis;
+    if (!redis) throw new CliError("REDIS_URL is not set: add it to .env (see .env.example)");
+    const backend = lastBackend(config);
+    const client = backend && isLocalHost(redis.host) ? backends[backend].client : undefined;
+    if (client) return client(config, "redis", args._);
+    const cli = which("redis-cli");
+    if (!cli) {
+      throw new CliError(
+        "redis-cli is not on PATH: install Redis (Debian/Ubuntu: apt-get install redis-tools; macOS: brew install redis), or enter the Nix shell (nix develop)",
+      );
+    }
+    const tls = redis.url.startsWith("rediss:") ? ["--tls"] : [];
+    const target = ["-h", redis.host.replace(/^\[(.*)\]$/, "$1"), "-p", String(redis.port), ...tls];
+    return interactive(
+      cli,
+      [...target, ...args._],
+      redis.password ? { REDISCLI_AUTH: redis.password } : {},
+    );
+  },
+} satisfies Command;

@@ -1,0 +1,40 @@
+import type { Command } from "../lib/command.ts";
+import { loadConfig, requireLocal } from "../lib/env.ts";
+import { connect, explainPgError, maintenanceUrl } from "../lib/pg.ts";
+import { CliError, task } from "../lib/task.ts";
+import { applyMigrations } from "./migrate.ts";
+import { seedDatabase } from "./seed.ts";
+
+export default {
+  name: "reset",
+  summary: "drop and re-create the local database, migrate, seed (local targets only)",
+  help: `Usage: db reset
+
+Drops the database of DATABASE_URL (disconnecting its sessions), creates it again, applies every
+migration and seeds it. Refused unless DATABASE_URL points at this machine (127.0.0.1, localhost,
+::1). The server must be running (\`db up\`).`,
+  async run() {
+    const config = loadConfig();
+    requireLocal(config, "reset the database");
+    const { database } = config.postgres;
+    if (["postgres", "template0", "template1"].includes(database)) {
+      throw new CliError(
+        `refusing to reset ${database}, a database PostgreSQL itself needs: give the project its own database in DATABASE_URL`,
+      );
+    }
+    await task(`Re-creating database ${database}`, async () => {
+      const sql = connect(maintenanceUrl(config.postgres));
+      try {
+        await sql`DROP DATABASE IF EXISTS ${sql(database)} WITH (FORCE)`;
+        await sql`CREATE DATABASE ${sql(database)}`;
+      } catch (error) {
+        throw explainPgError(error, config.postgres);
+      } finally {
+        await sql.end({ timeout: 1 });
+      }
+    });
+    await applyMigrations(config);
+    await seedDatabase(config);
+    return 0;
+  },
+} satisfies Command;

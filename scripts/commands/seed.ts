@@ -1,0 +1,62 @@
+import type { Command } from "../lib/command.ts";
+import { type Config, loadConfig } from "../lib/env.ts";
+import { explainPgError } from "../lib/pg.ts";
+import { task } from "../lib/task.ts";
+
+/** Insert the development data; rows already there (same fixed ids) are left alone. */
+export async function seedDatabase(config: Config): Promise<void> {
+  // Loaded here, not at the top: drizzle and the schema double the start-up time of every
+  // other command, and `db up` has to be fast.
+  const [{ createDb, closeDb }, schema, data] = await Promise.all([
+    import("../../src/client.ts"),
+    import("../../src/schema/index.ts"),
+    import("../lib/seed-data.ts"),
+  ]);
+  const { database } = config.postgres;
+  await task(`Seeding ${database}`, async (step) => {
+    const db = createDb(config.postgres.url, { max: 1 });
+    try {
+      const total = await db.transaction(async (tx) => {
+        // Parents before children: the foreign keys and the spec_versions actor trigger need them.
+        const steps = [
+          () => tx.insert(schema.users).values(data.users).onConflictDoNothing(),
+          () => tx.insert(schema.teams).values(data.teams).onConflictDoNothing(),
+          () => tx.insert(schema.teamMembers).values(data.teamMembers).onConflictDoNothing(),
+          () => tx.insert(schema.specs).values(data.specs).onConflictDoNothing(),
+          () => tx.insert(schema.agentRuns).values(data.agentRuns).onConflictDoNothing(),
+          () => tx.insert(schema.specVersions).values(data.specVersions).onConflictDoNothing(),
+          () => tx.insert(schema.tasks).values(data.tasks).onConflictDoNothing(),
+          () => tx.insert(schema.artifacts).values(data.artifacts).onConflictDoNothing(),
+          () => tx.insert(schema.auditLog).values(data.auditLog).onConflictDoNothing(),
+          () => tx.insert(schema.apiKeys).values(data.apiKeys).onConflictDoNothing(),
+        ];
+        let inserted = 0;
+        for (const insert of steps) inserted += (await insert()).count;
+        return inserted;
+      });
+      step.done(
+        total > 0
+          ? `Seeded ${database}: ${total} rows`
+          : `Seed data of ${database} already present`,
+      );
+    } catch (error) {
+      throw explainPgError(error, config.postgres);
+    } finally {
+      await closeDb(db);
+    }
+  });
+}
+
+export default {
+  name: "seed",
+  summary: "insert deterministic development data (idempotent)",
+  help: `Usage: db seed
+
+Inserts development data through the typed schema: two users in a team, a spec with two versions,
+an agent run with tasks (with dependencies), artifacts, audit entries and an API key (stored as
+its SHA-256 only). Fixed ids: running it again inserts nothing.`,
+  async run() {
+    await seedDatabase(loadConfig());
+    return 0;
+  },
+} satisfies Command;

@@ -1,0 +1,119 @@
+import { chalk } from "zx";
+import { migrationStatus } from "../../src/migrator.ts";
+import { lastBackend } from "../backends/backend.ts";
+import { REDIS_MISSING } from "../backends/local.ts";
+import type { Command } from "../lib/command.ts";
+import { type Config, isLocalHost, loadConfig } from "../lib/env.ts";
+import { probePostgres } from "../lib/pg.ts";
+import { redact } from "../lib/redact.ts";
+import { pingRedis, type RedisHealth } from "../lib/redis.ts";
+import { which } from "../lib/system.ts";
+import { print, say } from "../lib/task.ts";
+
+interface Status {
+  /** The backend of the last `db up` here; "external" for a non-local DATABASE_URL; null: none yet. */
+  backend: string | null;
+  postgres: { url: string; healthy: boolean; version: string | null; reason?: string };
+  redis: { url: string | null; healthy: boolean; reason?: string };
+  migrations: { applied: string[]; pending: string[]; modified: string[]; unknown: string[] };
+}
+
+/**
+ * Redis health, and whether its absence is excused: a native/embedded stack on a machine
+ * without redis-server runs without Redis by design (`db up` said so), which is not "unclean".
+ */
+async function redisStatus(
+  config: Config,
+  backend: string | null,
+): Promise<RedisHealth & { excused: boolean }> {
+  if (!config.redis)
+    return { healthy: false, reason: "REDIS_URL is not set (see .env.example)", excused: true };
+  const health = await pingRedis(config.redis);
+  if (health.healthy) return { ...health, excused: false };
+  if (backend !== "docker" && backend !== "external" && !which("redis-server")) {
+    return { healthy: false, reason: REDIS_MISSING, excused: true };
+  }
+  return { healthy: false, reason: `${health.reason} — run \`db up\``, excused: false };
+}
+
+function printTable(status: Status): void {
+  const mark = (good: boolean) => (good ? chalk.green("✔") : chalk.red("✖"));
+  const { postgres, redis, migrations } = status;
+  print(`backend     ${status.backend ?? "none (run `db up`)"}`);
+  print(
+    `postgres    ${mark(postgres.healthy)} ${postgres.url}  ${postgres.healthy ? `PostgreSQL ${postgres.version}` : postgres.reason}`,
+  );
+  print(
+    `redis       ${mark(redis.healthy)} ${redis.url ?? "-"}${redis.healthy ? "" : `  ${redis.reason}`}`,
+  );
+  if (!postgres.healthy) {
+    print("migrations  unknown (PostgreSQL not reachable)");
+    return;
+  }
+  const { applied, pending, modified, unknown } = migrations;
+  print(
+    `migrations  ${applied.length} applied, ${pending.length} pending, ${modified.length} modified, ${unknown.length} unknown`,
+  );
+  const rows: [string, string[]][] = [
+    [chalk.green("✔ applied "), applied],
+    [chalk.yellow("● pending "), pending],
+    [chalk.red("✖ modified"), modified],
+    [chalk.red("? unknown "), unknown],
+  ];
+  for (const [label, tags] of rows) for (const tag of tags) print(`  ${label}  ${tag}`);
+}
+
+export default {
+  name: "status",
+  summary: "backend, service health and migrations; exit 1 when not clean",
+  help: `Usage: db status [--json]
+
+Shows the backend of the last \`db up\`, whether PostgreSQL and Redis answer, and the migrations
+applied / pending / modified / unknown. Exit code 1 when anything is not clean: PostgreSQL or
+Redis down, or any migration pending, modified or unknown. (Redis absent because redis-server is
+not installed, with a native or embedded stack, is reported but does not count.)
+
+--json  one JSON object: { backend, postgres: { url, healthy, version }, redis: { url, healthy,
+        reason? }, migrations: { applied, pending, modified, unknown } } with passwords redacted.`,
+  flags: { boolean: ["json"] },
+  async run(args) {
+    const config = loadConfig();
+    const backend = isLocalHost(config.postgres.host) ? (lastBackend(config) ?? null) : "external";
+    const [pg, redis] = await Promise.all([
+      probePostgres(config.postgres.url),
+      redisStatus(config, backend),
+    ]);
+    const migrations = pg.healthy
+      ? await migrationStatus({ url: config.postgres.url })
+      : { applied: [], pending: [], modified: [], unknown: [] };
+    const status: Status = {
+      backend,
+      postgres: {
+        url: redact(config.postgres.url),
+        healthy: pg.healthy,
+        version: pg.version ?? null,
+        ...(pg.reason ? { reason: pg.reason } : {}),
+      },
+      redis: {
+        url: config.redis ? redact(config.redis.url) : null,
+        healthy: redis.healthy,
+        ...(redis.reason ? { reason: redis.reason } : {}),
+      },
+      migrations,
+    };
+    if (args.json) print(JSON.stringify(status, null, 2));
+    else printTable(status);
+
+    const problems = [
+      !pg.healthy && "PostgreSQL is down (`db up`)",
+      !redis.healthy && !redis.excused && "Redis is down (`db up`)",
+      migrations.pending.length > 0 &&
+        `${migrations.pending.length} pending migration(s) (\`db migrate\`)`,
+      migrations.modified.length > 0 && `${migrations.modified.length} modified migration(s)`,
+      migrations.unknown.length > 0 && `${migrations.unknown.length} unknown migration(s)`,
+    ].filter(Boolean);
+    if (problems.length === 0) return 0;
+    say(`${chalk.red("✖")} not clean: ${problems.join("; ")}`);
+    return 1;
+  },
+} satisfies Command;

@@ -1,0 +1,105 @@
+// `db`: the local database stack of @kata/db in one command. One module per subcommand in
+// scripts/commands/; this file is only the table, the argument check and the exit code.
+// Reached as `npm run db -- <cmd>` and, with scripts/bin on PATH (Nix shell, direnv), `db <cmd>`.
+
+import { minimist } from "zx";
+import check from "./commands/check.ts";
+import down from "./commands/down.ts";
+import generate from "./commands/generate.ts";
+import logs from "./commands/logs.ts";
+import migrate from "./commands/migrate.ts";
+import psql from "./commands/psql.ts";
+import redisCli from "./commands/redis-cli.ts";
+import reset from "./commands/reset.ts";
+import seed from "./commands/seed.ts";
+import status from "./commands/status.ts";
+import up from "./commands/up.ts";
+import type { Args, Command } from "./lib/command.ts";
+import { print, report, say, UsageError } from "./lib/task.ts";
+
+const commands: Command[] = [
+  up,
+  down,
+  status,
+  migrate,
+  generate,
+  check,
+  reset,
+  seed,
+  psql,
+  redisCli,
+  logs,
+];
+
+const HELP = `db — PostgreSQL + Redis for @kata/db, with or without Docker
+
+Usage: db <command> [options]        (without the Nix shell: npm run db -- <command> [options])
+
+Commands:
+${commands.map((c) => `  ${c.name.padEnd(10)} ${c.summary}`).join("\n")}
+
+\`db <command> --help\` shows a command's options.
+
+Environment (from .env, created from .env.example by \`db up\`; real variables win):
+  DATABASE_URL   the PostgreSQL every command uses
+  REDIS_URL      the Redis of the local stack
+  DB_BACKEND     docker, native or embedded (empty: automatic)
+  KATA_DB_ROOT   the project directory holding .env and .data/ (default: this package)
+  DEBUG          print stack traces of failures
+
+Exit codes: 0 success; 1 failure, refusal, or \`status\` not clean; 2 wrong usage.`;
+
+function parse(command: Command, argv: string[]): Args {
+  if (command.passThrough) return { _: argv };
+  const flags = command.flags ?? {};
+  const args = minimist(argv, {
+    ...flags,
+    string: flags.string ?? [],
+    boolean: flags.boolean ?? [],
+  });
+  const known = new Set([
+    "_",
+    ...(flags.boolean ?? []),
+    ...(flags.string ?? []),
+    ...Object.keys(flags.alias ?? {}),
+  ]);
+  const unknown = Object.keys(args).find((key) => !known.has(key));
+  if (unknown) {
+    throw new UsageError(
+      `unknown option ${unknown.length === 1 ? "-" : "--"}${unknown} for \`db ${command.name}\`: see \`db ${command.name} --help\``,
+    );
+  }
+  const extra = args._[command.maxArgs ?? 0];
+  if (extra !== undefined)
+    throw new UsageError(`unexpected argument '${extra}' for \`db ${command.name}\``);
+  return args as Args;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === "--help" || name === "-h" || name === "help") {
+    print(HELP);
+    return 0;
+  }
+  if (!name) {
+    say(HELP);
+    return 2;
+  }
+  const command = commands.find((c) => c.name === name);
+  try {
+    if (!command) throw new UsageError(`unknown command '${name}': see \`db --help\``);
+    const wantsHelp = command.passThrough
+      ? rest[0] === "--help"
+      : rest.includes("--help") || rest.includes("-h");
+    if (wantsHelp) {
+      print(`${command.help}\n`);
+      return 0;
+    }
+    return (await command.run(parse(command, rest))) ?? 0;
+  } catch (error) {
+    return report(error);
+  }
+}
+
+// process.exit, not exitCode: an idle connection or timer must never keep a finished command alive.
+process.exit(await main(process.argv.slice(2)));
