@@ -1,5 +1,6 @@
 import { execFile } from "node:child_process";
-import { appendFileSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import postgres from "postgres";
@@ -66,6 +67,28 @@ describe("migrate", () => {
     const records = await withSql(url, (sql) => sql`SELECT hash FROM drizzle.__drizzle_migrations`);
     expect(records).toHaveLength(all.length);
     expect(new Set(records.map((r) => r.hash)).size).toBe(all.length);
+  });
+
+  it("lets two `db migrate` processes started together both exit 0, applying each file once", async () => {
+    const url = await emptyDatabase();
+    const project = mkdtempSync(join(tmpdir(), "kata-migrate-"));
+    const run = () =>
+      promisify(execFile)(join(process.cwd(), "scripts", "bin", "db"), ["migrate"], {
+        env: { ...process.env, KATA_DB_ROOT: project, DATABASE_URL: url },
+      });
+    try {
+      // Both resolve only when the process exits 0 (execFile rejects otherwise).
+      const outputs = await Promise.all([run(), run()]);
+      expect(outputs.map((o) => o.stderr).join("")).toMatch(/Applied 3 migrations/);
+      const records = await withSql(
+        url,
+        (sql) =>
+          sql`SELECT hash, count(*)::int AS n FROM drizzle.__drizzle_migrations GROUP BY hash`,
+      );
+      expect(records.map((r) => r.n)).toEqual(committed.map(() => 1));
+    } finally {
+      rmSync(project, { recursive: true, force: true });
+    }
   });
 
   it("rolls a failing file back completely and names the file and the statement", async () => {
