@@ -111,7 +111,10 @@ describe("verifyIntegrity finds", () => {
   it("an integrity file edited by hand, or missing", () => {
     const folder = copyMigrations();
     const file = join(folder, "migrations.sum");
-    writeFileSync(file, readFileSync(file, "utf8").replace(/sql=[0-9a-f]{64}/, `sql=${"f".repeat(64)}`));
+    writeFileSync(
+      file,
+      readFileSync(file, "utf8").replace(/sql=[0-9a-f]{64}/, `sql=${"f".repeat(64)}`),
+    );
     expect(kinds(folder)[0]).toBe("sum-edited drizzle/migrations.sum");
     rmSync(file);
     expect(kinds(folder)).toEqual(["missing-sum drizzle/migrations.sum"]);
