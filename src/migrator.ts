@@ -4,6 +4,8 @@
 //   and never apply a file twice;
 // - runs each file in its own transaction: a failed file rolls back completely, files before it
 //   stay applied, and the error names the file and the statement;
+// - bounds each file's waits for table locks (lock_timeout), so a migration never stalls the app
+//   behind a lock it cannot get;
 // - refuses to start, before connecting, when the folder fails its integrity file
 //   (drizzle/migrations.sum: an edited, deleted, renamed or unrecorded migration);
 // - refuses to start when an applied migration's file changed or the database has applied a
@@ -24,6 +26,14 @@ import {
 
 /** Arbitrary but fixed: every @kata/db migrator contends for this one advisory lock. */
 const MIGRATION_LOCK_KEY = 7_368_295_201;
+
+/**
+ * How long a migration statement may wait for a table lock. While an ALTER TABLE waits, every
+ * query behind it in the lock queue waits too, so a busy table would stall the app: better to fail
+ * the file (it rolls back) and retry. A file may set its own with `SET LOCAL lock_timeout = …`.
+ * No statement_timeout: a backfill may legitimately run long; waiting on locks is what hurts.
+ */
+export const MIGRATION_LOCK_TIMEOUT = "5s";
 
 export interface MigrationStatus {
   applied: string[];
@@ -168,7 +178,14 @@ export async function migrate(opts: MigrateOptions): Promise<{ applied: string[]
 }
 
 async function applyOne(conn: postgres.ReservedSql, migration: Migration): Promise<void> {
-  if (migration.transactional) await conn.unsafe("BEGIN");
+  // SET LOCAL ends with the transaction; a file run outside one sets it for the session.
+  await conn
+    .unsafe(
+      migration.transactional
+        ? `BEGIN; SET LOCAL lock_timeout = '${MIGRATION_LOCK_TIMEOUT}'`
+        : `SET lock_timeout = '${MIGRATION_LOCK_TIMEOUT}'`,
+    )
+    .simple();
   let current = "";
   try {
     for (const statement of migration.statements) {
@@ -181,7 +198,7 @@ async function applyOne(conn: postgres.ReservedSql, migration: Migration): Promi
                VALUES (${migration.hash}, ${migration.when})`;
     // Deferred constraints are checked here, so COMMIT can fail too.
     current = "COMMIT";
-    if (migration.transactional) await conn.unsafe("COMMIT");
+    await conn.unsafe(migration.transactional ? "COMMIT" : "RESET lock_timeout");
   } catch (error) {
     if (migration.transactional) await conn.unsafe("ROLLBACK").catch(() => {});
     throw failure(migration, current, error);

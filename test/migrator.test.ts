@@ -7,7 +7,7 @@ import postgres from "postgres";
 import { afterAll, describe, expect, it } from "vitest";
 import { updateSum } from "../src/integrity.ts";
 import { readMigrations } from "../src/migrations.ts";
-import { migrate, migrationStatus } from "../src/migrator.ts";
+import { MIGRATION_LOCK_TIMEOUT, migrate, migrationStatus } from "../src/migrator.ts";
 import * as catalog from "./helpers/catalog.ts";
 import { createDatabase, dropDatabase } from "./helpers/database.ts";
 import { addMigration, copyMigrations } from "./helpers/migrations-folder.ts";
@@ -161,6 +161,23 @@ describe("migrate", () => {
     await expect(migrate({ url, folder })).rejects.toThrow(
       /refusing to migrate: journal entry 0003_from_a_branch is stamped before 0002_integrity_triggers/,
     );
+  });
+
+  it("runs every file under the migrator's lock_timeout, so it cannot stall the app", async () => {
+    const url = await emptyDatabase();
+    await migrate({ url });
+    const folder = copyMigrations();
+    const assertTimeout = `DO $$ BEGIN
+      IF current_setting('lock_timeout') <> '${MIGRATION_LOCK_TIMEOUT}' THEN
+        RAISE EXCEPTION 'lock_timeout is %', current_setting('lock_timeout');
+      END IF;
+    END $$;`;
+    addMigration(folder, "0003_in_transaction", assertTimeout);
+    addMigration(folder, "0004_outside", `-- kata:no-transaction\n${assertTimeout}`);
+    expect((await migrate({ url, folder })).applied).toEqual([
+      "0003_in_transaction",
+      "0004_outside",
+    ]);
   });
 
   it("runs a file marked kata:no-transaction outside a transaction", async () => {
