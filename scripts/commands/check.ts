@@ -1,25 +1,119 @@
 import type { Command } from "../lib/command.ts";
 import { PACKAGE_ROOT } from "../lib/env.ts";
-import { sh } from "../lib/system.ts";
-import { CliError, task } from "../lib/task.ts";
-import { DRIZZLE_KIT } from "./generate.ts";
+import { collisionsRule } from "../lib/guards/collisions.ts";
+import { prepare } from "../lib/guards/context.ts";
+import { drift } from "../lib/guards/drift.ts";
+import { history } from "../lib/guards/history.ts";
+import { integrity } from "../lib/guards/integrity.ts";
+import { squawk } from "../lib/guards/squawk.ts";
+import {
+  type Finding,
+  JOURNAL,
+  plural,
+  type Rule,
+  type RuleResult,
+  SUM,
+} from "../lib/guards/types.ts";
+import { CliError, elapsed, info, ok, say, UsageError } from "../lib/task.ts";
+
+/**
+ * In the order their findings are printed (they run concurrently): a branch collision first, as
+ * the integrity and history findings that come with it are its consequences.
+ */
+const RULES: [name: string, rule: Rule][] = [
+  ["collisions", collisionsRule],
+  ["integrity", integrity],
+  ["history", history],
+  ["schema", drift],
+  ["squawk", squawk],
+];
+const INTEGRITY = RULES.findIndex(([name]) => name === "integrity");
+const HISTORY = RULES.findIndex(([name]) => name === "history");
+
+/** A finding's identity: its kind and file, and for the journal and the sum the migration too. */
+const key = (f: Finding) =>
+  [JOURNAL, SUM].includes(f.file) ? `${f.kind}|${f.file}|${f.tag ?? ""}` : `${f.kind}|${f.file}`;
+
+/**
+ * One line per problem: the history rule (git: what HEAD had) and the integrity rule (what
+ * migrations.sum says) often see the same change; the history one says how to undo it with git.
+ */
+function dedupe(results: RuleResult[]): Finding[] {
+  const seen = new Set<string>();
+  const historyKeys = new Set(results[HISTORY]?.findings.map(key));
+  return results
+    .flatMap((r, i) =>
+      i === INTEGRITY ? r.findings.filter((f) => !historyKeys.has(key(f))) : r.findings,
+    )
+    .filter((f) => {
+      const k = `${key(f)}|${f.message}`;
+      if (seen.has(k)) return false;
+      seen.add(k);
+      return true;
+    });
+}
 
 export default {
   name: "check",
-  summary:
-    "consistency gate for CI and pre-commit (for now: drizzle-kit check; full guards in issue 5)",
-  help: `Usage: db check [--staged]
+  summary: "the migration guards, for CI and the pre-commit hook (--staged: the index)",
+  help: `Usage: db check [--staged] [--base REF]
 
-For now runs \`drizzle-kit check\` (the consistency of drizzle/'s journal and snapshots) and exits
-non-zero on a finding. The full guards — edited or deleted committed migrations, schema drift
-including renames, the integrity file, dangerous operations — arrive with the guards issue
-(issue 5), as does --staged (check the staged tree, for the pre-commit hook).`,
-  flags: { boolean: ["staged"] },
+Checks drizzle/ and src/schema and exits 1 on any finding, each printed on one line with the file
+and the fix. Never prompts, never changes the working tree or the index; needs no database.
+  collisions  no two migrations from two branches share an index or go back in time
+  integrity   drizzle/ agrees with drizzle/migrations.sum; the journal is consistent
+  history     migrations committed in HEAD (and REF) are unchanged: SQL, snapshot, journal
+              entry, migrations.sum line — not edited, deleted, renamed or reordered
+  schema      src/schema matches the latest snapshot (no schema change without a migration,
+              renames included)
+  squawk      new migrations hold no dangerous operation (.squawk.toml); acknowledge one on
+              purpose with \`-- squawk-ignore <rule>\` on the line before the statement
+Without git (e.g. the Nix sandbox) history and squawk are skipped, with a note.
+
+--staged    check the index (what is about to be committed), not the working tree; the schema
+            and squawk rules run only when a staged path is under src/schema, drizzle/,
+            drizzle.config.ts or .squawk.toml. Run by .husky/pre-commit.
+--base REF  also compare with REF (e.g. origin/main), and lint every migration not in REF`,
+  flags: { boolean: ["staged"], string: ["base"] },
   async run(args) {
-    if (args.staged) throw new CliError("`db check --staged` arrives with the guards (issue 5)");
-    await task("drizzle-kit check", async () => {
-      await sh({ cwd: PACKAGE_ROOT, input: "" })`${DRIZZLE_KIT} check`;
+    if (args.base !== undefined && (typeof args.base !== "string" || args.base === "")) {
+      throw new UsageError("--base takes a git ref, e.g. --base origin/main");
+    }
+    const started = performance.now();
+    const ctx = await prepare({
+      packageRoot: PACKAGE_ROOT,
+      staged: Boolean(args.staged),
+      base: args.base as string | undefined,
     });
-    return 0;
+    let results: RuleResult[];
+    try {
+      results = await Promise.all(
+        RULES.map(async ([name, rule]) => {
+          const at = performance.now();
+          const result = await rule(ctx).catch((error: unknown) => {
+            throw new CliError(`${name}: ${(error as Error).message}`, 1, error);
+          });
+          return { ...result, note: `${result.note} ${elapsed(performance.now() - at)}` };
+        }),
+      );
+    } finally {
+      ctx.scratch.remove();
+    }
+
+    const findings = dedupe(results);
+    const what = ctx.staged ? "the staged tree" : "the working tree";
+    results.forEach((result, i) => {
+      const name = RULES[i]?.[0];
+      if (result.skipped) info(`${name}: skipped — ${result.skipped}`);
+      else if (result.findings.length === 0) ok(`${name}: ${result.note}`);
+    });
+    for (const finding of findings) say(`✖ ${finding.message}`);
+    const time = elapsed(performance.now() - started);
+    if (findings.length === 0) {
+      ok(`db check: ${what} passes ${time}`);
+      return 0;
+    }
+    const then = ctx.staged ? "; after fixing, stage the files (`git add`) and commit again" : "";
+    throw new CliError(`db check: ${plural(findings.length, "finding")} in ${what}${then} ${time}`);
   },
 } satisfies Command;

@@ -1,32 +1,67 @@
 import { join } from "node:path";
+import { parseSum, SUM_FILE, updateSum } from "../../src/integrity.ts";
+import { readJournal } from "../../src/migrations.ts";
 import type { Command } from "../lib/command.ts";
 import { PACKAGE_ROOT } from "../lib/env.ts";
+import { drizzleKit, NEEDS_TTY } from "../lib/guards/drift.ts";
+import { findRepo, readBlobs, resolveCommit, treeFiles } from "../lib/guards/git.ts";
 import { interactive, sh } from "../lib/system.ts";
-import { CliError, print, task, UsageError } from "../lib/task.ts";
+import { CliError, info, print, task, UsageError } from "../lib/task.ts";
 
-export const DRIZZLE_KIT = join(PACKAGE_ROOT, "node_modules", ".bin", "drizzle-kit");
+export const DRIZZLE_KIT = drizzleKit(PACKAGE_ROOT);
+const FOLDER = join(PACKAGE_ROOT, "drizzle");
 
 /**
- * Hook point for the guards issue (issue 5): after drizzle-kit wrote a migration, append its
- * line to the integrity file in drizzle/. Until then there is no integrity file to update.
+ * The migrations HEAD has neither as a SQL file nor as a line of migrations.sum: not committed
+ * yet, so their line may be written again (a custom migration filled in after
+ * `generate --custom`, a `-- squawk-ignore` added). Without git nothing is re-hashed: lines are
+ * only appended.
  */
-async function updateIntegrityFile(): Promise<void> {}
+async function uncommitted(): Promise<Set<string>> {
+  const repo = await findRepo(PACKAGE_ROOT);
+  if (!repo) return new Set();
+  const head = await resolveCommit(repo, "HEAD");
+  const files = head ? await treeFiles(repo, head, "drizzle") : new Map<string, string>();
+  // A migration whose file a commit deleted is still committed history: its line stays.
+  const sumId = files.get(`drizzle/${SUM_FILE}`);
+  const sum = sumId ? (await readBlobs(repo, [sumId])).get(sumId) : undefined;
+  const recorded = new Set(sum ? parseSum(sum.toString()).lines.map((l) => l.tag) : []);
+  return new Set(
+    readJournal(FOLDER)
+      .entries.map((e) => e.tag)
+      .filter((tag) => !files.has(`drizzle/${tag}.sql`) && !recorded.has(tag)),
+  );
+}
 
-/** drizzle-kit's answer, with no terminal, to a question it needs to ask (a possible rename). */
-const NEEDS_TTY = "Interactive prompts require a TTY terminal";
+/** After drizzle-kit: append new migrations to drizzle/migrations.sum, re-hash uncommitted ones. */
+async function updateIntegrityFile(): Promise<void> {
+  await task(`Updating drizzle/${SUM_FILE}`, async (step) => {
+    const changed = updateSum(FOLDER, await uncommitted());
+    step.done(
+      changed.length > 0
+        ? `Recorded ${changed.join(", ")} in drizzle/${SUM_FILE}`
+        : `drizzle/${SUM_FILE} up to date`,
+    );
+  });
+}
 
 export default {
   name: "generate",
   summary:
     "drizzle-kit generate from src/schema (+ the integrity file); never prompts without a TTY",
-  help: `Usage: db generate [--name NAME]
+  help: `Usage: db generate [--name NAME] [--custom]
 
 Generates the SQL migration for the changes in src/schema with drizzle-kit (into drizzle/ of this
-package) and updates the integrity file. When drizzle-kit must ask a question (is this a rename?)
-and there is no terminal, it fails with a message instead of silently writing nothing.
+package) and records it in drizzle/migrations.sum, the integrity file (append-only: lines of
+committed migrations are never rewritten). When drizzle-kit must ask a question (is this a
+rename?) and there is no terminal, it fails with a message instead of silently writing nothing.
 
---name NAME  the migration's name, e.g. add_team_quota (drizzle-kit picks one otherwise)`,
-  flags: { string: ["name"] },
+Run it again after editing a migration that is not committed yet (a --custom one filled in, a
+\`-- squawk-ignore\` added): it records the file's new hash.
+
+--name NAME  the migration's name, e.g. add_team_quota (drizzle-kit picks one otherwise)
+--custom     an empty migration to fill in by hand (SQL drizzle-kit does not generate)`,
+  flags: { string: ["name"], boolean: ["custom"] },
   async run(args) {
     if (
       args.name !== undefined &&
@@ -34,7 +69,11 @@ and there is no terminal, it fails with a message instead of silently writing no
     ) {
       throw new UsageError("--name takes lowercase letters, digits and _ (e.g. add_team_quota)");
     }
-    const command = ["generate", ...(args.name ? ["--name", args.name] : [])];
+    const command = [
+      "generate",
+      ...(args.name ? ["--name", args.name] : []),
+      ...(args.custom ? ["--custom"] : []),
+    ];
     if (process.stdin.isTTY && process.stdout.isTTY) {
       // A person at a terminal answers drizzle-kit's questions directly.
       const code = await interactive(DRIZZLE_KIT, command);
@@ -61,6 +100,7 @@ and there is no terminal, it fails with a message instead of silently writing no
       });
     }
     await updateIntegrityFile();
+    if (args.custom) info("Fill in the new SQL file, then run `db generate` again to record it");
     return 0;
   },
 } satisfies Command;

@@ -1,0 +1,91 @@
+// The tree `db check` looks at, and what git knows about it. `--staged`: the index's drizzle/,
+// src/schema, drizzle.config.ts and .squawk.toml written into a scratch folder (never the
+// working copy). Otherwise: the working tree in place.
+
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { CliError, UsageError } from "../task.ts";
+import {
+  findRepo,
+  materialiseIndex,
+  type Repo,
+  readBlobs,
+  resolveCommit,
+  stagedChanges,
+  treeFiles,
+} from "./git.ts";
+import { Scratch } from "./scratch.ts";
+import { type Context, DRIZZLE, type GitState, GUARDED_PATHS, type RefTree } from "./types.ts";
+
+/** A commit's drizzle/ files, read in two git calls. */
+async function readRefTree(repo: Repo, name: string, commit: string): Promise<RefTree> {
+  const ids = await treeFiles(repo, commit, DRIZZLE);
+  const blobs = await readBlobs(repo, [...ids.values()]);
+  const files = new Map<string, Buffer>();
+  for (const [path, id] of ids) files.set(path, blobs.get(id) ?? Buffer.alloc(0));
+  return { name, commit, files };
+}
+
+/** The first of these refs that exists, read. */
+async function firstRefTree(repo: Repo, names: string[]): Promise<RefTree | undefined> {
+  const commits = await Promise.all(names.map((name) => resolveCommit(repo, name)));
+  const i = commits.findIndex(Boolean);
+  const [name, commit] = [names[i], commits[i]];
+  return name && commit ? readRefTree(repo, name, commit) : undefined;
+}
+
+async function gitState(repo: Repo, baseRef: string | undefined): Promise<GitState> {
+  const [head, base, merging, mainline] = await Promise.all([
+    firstRefTree(repo, ["HEAD"]),
+    baseRef ? firstRefTree(repo, [baseRef]) : undefined,
+    resolveCommit(repo, "MERGE_HEAD").then(Boolean),
+    baseRef ? undefined : firstRefTree(repo, ["origin/main", "main"]),
+  ]);
+  if (baseRef && !base) {
+    throw new UsageError(
+      `--base ${baseRef}: no such commit (try \`git fetch\`, or e.g. --base origin/main)`,
+    );
+  }
+  return { repo, head, base, mainline: base ?? mainline, merging };
+}
+
+export interface CheckOptions {
+  packageRoot: string;
+  staged: boolean;
+  base: string | undefined;
+}
+
+/** The context of one run; the caller removes `scratch` when done. */
+export async function prepare(options: CheckOptions): Promise<Context> {
+  const { packageRoot, staged } = options;
+  const repo = await findRepo(packageRoot);
+  if (!repo && (staged || options.base)) {
+    throw new CliError(
+      `\`db check ${staged ? "--staged" : "--base"}\` needs git and a repository; without them run \`db check\` (it checks the files as they are)`,
+    );
+  }
+  const scratch = new Scratch(packageRoot);
+  try {
+    const state = repo ? await gitState(repo, options.base) : undefined;
+    let root = packageRoot;
+    let touched = true;
+    if (staged && repo) {
+      const [changed, indexRoot] = await Promise.all([
+        stagedChanges(repo, state?.head?.commit, GUARDED_PATHS),
+        materialiseIndex(repo, GUARDED_PATHS, scratch.folder("index")),
+      ]);
+      touched = changed.length > 0;
+      root = indexRoot;
+    }
+    const folder = join(root, DRIZZLE);
+    if (!existsSync(folder)) {
+      throw new CliError(
+        `${staged ? "the index has no" : "no"} ${DRIZZLE}/ folder in ${packageRoot}`,
+      );
+    }
+    return { packageRoot, root, folder, staged, git: state, touched, scratch };
+  } catch (error) {
+    scratch.remove();
+    throw error;
+  }
+}

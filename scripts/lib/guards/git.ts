@@ -1,0 +1,149 @@
+// Git, read only, for the guards and `db generate`: what a commit holds and what the index holds.
+// Nothing here writes to the working tree, the index or the refs: `ls-tree`, `ls-files`,
+// `cat-file` and `checkout-index --prefix` (without -u it does not even refresh the index's stat
+// data). Inside a hook, git's GIT_INDEX_FILE is inherited, so "the index" is the one being committed.
+
+import { execFile } from "node:child_process";
+import { posix } from "node:path";
+
+export interface Repo {
+  /** The working tree's top directory, absolute. */
+  top: string;
+  /** This package's path inside the repository: "" at the top, else e.g. "packages/db/". */
+  prefix: string;
+}
+
+/** Run git in the top directory; resolves with stdout as bytes, rejects with git's stderr. */
+export function git(repo: Repo | string, args: string[], input?: string): Promise<Buffer> {
+  const cwd = typeof repo === "string" ? repo : repo.top;
+  return new Promise((resolve, reject) => {
+    const child = execFile(
+      "git",
+      args,
+      { cwd, encoding: "buffer", maxBuffer: 256 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        if (!error) return resolve(stdout);
+        const detail = stderr.toString().trim().split("\n").at(-1) || error.message;
+        reject(new Error(`git ${args[0]}: ${detail}`, { cause: error }));
+      },
+    );
+    // git may exit before reading its input (e.g. on an error): that is reported above.
+    child.stdin?.on("error", () => {});
+    if (input === undefined) child.stdin?.end();
+    else child.stdin?.end(input);
+  });
+}
+
+/** The repository holding `dir`, or undefined without git or outside a repository. */
+export async function findRepo(dir: string): Promise<Repo | undefined> {
+  try {
+    const [top = "", prefix = ""] = (
+      await git(dir, ["rev-parse", "--show-toplevel", "--show-prefix"])
+    )
+      .toString()
+      .split("\n");
+    return top ? { top, prefix } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The commit a ref names, or undefined (e.g. HEAD before the first commit). */
+export async function resolveCommit(repo: Repo, ref: string): Promise<string | undefined> {
+  try {
+    return (await git(repo, ["rev-parse", "--verify", "--quiet", `${ref}^{commit}`]))
+      .toString()
+      .trim();
+  } catch {
+    return undefined;
+  }
+}
+
+/** A package-relative path ("drizzle") as a path from the top of the repository. */
+export const topPath = (repo: Repo, path: string) => posix.join(repo.prefix, path);
+const packagePath = (repo: Repo, path: string) => path.slice(repo.prefix.length);
+
+/** Files of `commit` under a package-relative folder: package-relative path → blob id. */
+export async function treeFiles(
+  repo: Repo,
+  commit: string,
+  folder: string,
+): Promise<Map<string, string>> {
+  const out = await git(repo, [
+    "ls-tree",
+    "-r",
+    "-z",
+    "--full-tree",
+    commit,
+    "--",
+    topPath(repo, folder),
+  ]);
+  const files = new Map<string, string>();
+  for (const record of out.toString().split("\0")) {
+    const match = /^\d+ blob ([0-9a-f]+)\t(.*)$/s.exec(record);
+    if (match?.[1] && match[2]) files.set(packagePath(repo, match[2]), match[1]);
+  }
+  return files;
+}
+
+/** The contents of blobs, by id, in one `git cat-file --batch`. */
+export async function readBlobs(repo: Repo, ids: string[]): Promise<Map<string, Buffer>> {
+  const blobs = new Map<string, Buffer>();
+  const unique = [...new Set(ids)];
+  if (unique.length === 0) return blobs;
+  const out = await git(repo, ["cat-file", "--batch"], `${unique.join("\n")}\n`);
+  let at = 0;
+  while (at < out.length) {
+    const eol = out.indexOf(10, at);
+    const [id = "", type, size] = out.subarray(at, eol).toString().split(" ");
+    if (type !== "blob" || size === undefined) throw new Error(`git cat-file: cannot read ${id}`);
+    const start = eol + 1;
+    blobs.set(id, out.subarray(start, start + Number(size)));
+    at = start + Number(size) + 1;
+  }
+  return blobs;
+}
+
+/** Package-relative paths staged under these package-relative paths that differ from HEAD. */
+export async function stagedChanges(
+  repo: Repo,
+  head: string | undefined,
+  paths: string[],
+): Promise<string[]> {
+  const spec = paths.map((p) => topPath(repo, p));
+  const out = head
+    ? await git(repo, [
+        "diff",
+        "--cached",
+        "--name-only",
+        "-z",
+        "--no-renames",
+        head,
+        "--",
+        ...spec,
+      ])
+    : await git(repo, ["ls-files", "-z", "--", ...spec]);
+  return out
+    .toString()
+    .split("\0")
+    .filter(Boolean)
+    .map((p) => packagePath(repo, p));
+}
+
+/**
+ * Write the index's version of the files under these package-relative paths into `dir`
+ * (as `dir/<prefix>/<path>`); returns the package root inside `dir`.
+ */
+export async function materialiseIndex(repo: Repo, paths: string[], dir: string): Promise<string> {
+  const listed = await git(repo, ["ls-files", "-z", "--", ...paths.map((p) => topPath(repo, p))]);
+  // An unmerged path is listed once per stage; checkout-index then names it in its error.
+  const files = [...new Set(listed.toString().split("\0").filter(Boolean))];
+  if (files.length > 0) {
+    await git(
+      repo,
+      ["checkout-index", "-z", "--stdin", `--prefix=${dir}/`],
+      `${files.join("\0")}\0`,
+    );
+  }
+  return posix.join(dir, repo.prefix);
+}

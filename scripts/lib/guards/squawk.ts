@@ -1,0 +1,129 @@
+// Rule e — dangerous operations in NEW migrations, by squawk (the PostgreSQL migration linter,
+// npm `squawk-cli`) with the checked tree's .squawk.toml. New means: not in HEAD (`db check`,
+// `--staged`), or not in REF with `--base REF` (a branch's whole contribution, for CI). Without
+// git nothing can be told apart as new, and committed migrations are never linted again.
+// A finding is acknowledged on purpose in the migration itself, on the line before the
+// statement: `-- squawk-ignore <rule>[, <rule>] -- why` (then `db generate` re-records the file).
+
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { NO_TRANSACTION_MARKER, readJournal } from "../../../src/migrations.ts";
+import { sh } from "../system.ts";
+import { errorLine } from "../task.ts";
+import {
+  type Context,
+  type Finding,
+  JOURNAL,
+  plural,
+  type RefTree,
+  type Rule,
+  sqlOf,
+  UNTOUCHED,
+} from "./types.ts";
+
+const CONFIG = ".squawk.toml";
+
+interface Violation {
+  file: string;
+  /** 0-based, as squawk reports it. */
+  line: number;
+  level: string;
+  message: string;
+  help?: string | null;
+  rule_name: string;
+}
+
+const committedTags = (ref: RefTree | undefined): Set<string> => {
+  const text = ref?.files.get(JOURNAL);
+  if (!text) return new Set();
+  try {
+    return new Set(
+      (JSON.parse(text.toString()) as { entries: { tag: string }[] }).entries.map((e) => e.tag),
+    );
+  } catch {
+    return new Set();
+  }
+};
+
+async function lint(ctx: Context, files: string[], inTransaction: boolean): Promise<Violation[]> {
+  if (files.length === 0) return [];
+  const squawk = join(ctx.packageRoot, "node_modules", ".bin", "squawk");
+  const config = join(ctx.root, CONFIG);
+  const args = [
+    "--reporter",
+    "json",
+    ...(existsSync(config) ? ["--config", config] : []),
+    // A file starting with the migrator's no-transaction marker runs outside a transaction.
+    ...(inTransaction ? [] : ["--no-assume-in-transaction"]),
+    ...files,
+  ];
+  const result = await sh({
+    cwd: ctx.packageRoot,
+    nothrow: true,
+    env: { ...process.env, NO_COLOR: "1" },
+  })`${squawk} ${args}`;
+  try {
+    return JSON.parse(result.stdout) as Violation[];
+  } catch {
+    throw new Error(`squawk failed: ${errorLine(result)}`);
+  }
+}
+
+export const squawk: Rule = async (ctx) => {
+  if (!ctx.git) {
+    return {
+      findings: [],
+      note: "",
+      skipped: "no git here: cannot tell new migrations from committed ones, so none is linted",
+    };
+  }
+  if (!ctx.touched) {
+    return { findings: [], note: "", skipped: UNTOUCHED };
+  }
+  const against = ctx.git.base ?? ctx.git.head;
+  const old = committedTags(against);
+  let tags: string[];
+  try {
+    tags = readJournal(ctx.folder)
+      .entries.map((e) => e.tag)
+      .filter((tag) => !old.has(tag));
+  } catch {
+    return { findings: [], note: "", skipped: "the journal cannot be read (see integrity)" };
+  }
+  // A committed migration under a new name is the history rule's finding, not a new migration.
+  const committedSql = [...(against?.files ?? new Map<string, Buffer>())]
+    .filter(([file]) => file.endsWith(".sql"))
+    .map(([, text]) => text);
+  const files = tags
+    .map((tag) => ({ tag, path: join(ctx.root, sqlOf(tag)) }))
+    .filter((f) => existsSync(f.path))
+    .filter((f) => !committedSql.some((text) => text.equals(readFileSync(f.path))));
+  const since = against ? `not in ${against.name}` : "nothing committed yet";
+  if (files.length === 0) return { findings: [], note: `no new migration (${since})` };
+
+  const transactional = (path: string) =>
+    !readFileSync(path, "utf8").trimStart().startsWith(NO_TRANSACTION_MARKER);
+  const [inTx, outOfTx] = await Promise.all([
+    lint(
+      ctx,
+      files.filter((f) => transactional(f.path)).map((f) => f.path),
+      true,
+    ),
+    lint(
+      ctx,
+      files.filter((f) => !transactional(f.path)).map((f) => f.path),
+      false,
+    ),
+  ]);
+  const display = new Map(files.map((f) => [f.path, sqlOf(f.tag)]));
+  const findings: Finding[] = [...inTx, ...outOfTx].map((v) => {
+    const file = display.get(v.file) ?? v.file;
+    const help = v.help ? ` ${v.help.replace(/\.?$/, ".")}` : "";
+    return {
+      kind: "squawk",
+      file,
+      message: `${file}:${v.line + 1}: squawk ${v.rule_name}: ${v.message.replace(/\.?$/, ".")}${help} Fix the statement, or acknowledge it on purpose with \`-- squawk-ignore ${v.rule_name}\` on the line before it, then run \`db generate\` to record the file again`,
+    };
+  });
+  return { findings, note: `${plural(files.length, "new migration")} (${since}) pass squawk` };
+};
