@@ -12,8 +12,10 @@ check_test() { npm test; }
 # The migration guards on the whole tree (no database; without .git, e.g. in the Nix sandbox,
 # the git-based rules are skipped with a note).
 check_dbcheck() { npm run --silent db -- check; }
+# docker-compose.yml against the Compose specification (no Docker engine needed).
+check_compose() { npx tsx scripts/validate-compose.ts; }
 
-all=(typecheck lint test dbcheck)
+all=(typecheck lint test dbcheck compose)
 selected=("${@:-${all[@]}}")
 for name in "${selected[@]}"; do
   if ! declare -F "check_$name" >/dev/null; then

