@@ -1,0 +1,273 @@
+// 1. `db up` from nothing (no .data/) to a migrated database on the embedded backend, against
+//    (a) the floor: the same binaries driven by hand — initdb, pg_ctl start, psql applying the
+//        same SQL files — with nothing else around them, and
+//    (b) the in-process alternative: a fresh PGlite instance with the same migrations applied.
+// Budget: within 1.5× the floor, and faster than PGlite.
+
+import { chownSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import {
+  embeddedBinaries,
+  makeServerDir,
+  type PostgresBinaries,
+  serverUser,
+} from "../scripts/lib/postgres-cluster.ts";
+import { which } from "../scripts/lib/system.ts";
+import { readJournal } from "../src/migrations.ts";
+import { freePort } from "../test/setup/server.ts";
+import {
+  cliEnv,
+  DB,
+  type Measurement,
+  median,
+  ms,
+  mustRun,
+  onCleanup,
+  PACKAGE_ROOT,
+  ratio,
+  removeTempDir,
+  run,
+  spread,
+  table,
+  tempDir,
+} from "./lib.ts";
+
+/** Rounds of the three contenders, interleaved so that a noisy moment hits all of them. */
+const ROUNDS = 5;
+const PASSWORD = "bench-Passw0rd";
+const SQL_FILES = readJournal().entries.map((e) => join(PACKAGE_ROOT, "drizzle", `${e.tag}.sql`));
+
+/** `db up` in a new project directory; `db down --volumes` afterwards (not timed). */
+async function dbUp(): Promise<number> {
+  const root = tempDir("up");
+  const [pgPort, redisPort] = [await freePort(), await freePort()];
+  writeFileSync(
+    join(root, ".env"),
+    `DATABASE_URL=postgres://kata:${PASSWORD}@127.0.0.1:${pgPort}/kata\nREDIS_URL=redis://127.0.0.1:${redisPort}\n`,
+  );
+  const env = cliEnv({ KATA_DB_ROOT: root });
+  const down = onCleanup(`db down in ${root}`, () => run(DB, ["down", "--volumes"], { env }));
+  try {
+    return (await mustRun(DB, ["up", "--backend", "embedded"], { env })).ms;
+  } finally {
+    await down();
+    await removeTempDir(root);
+  }
+}
+
+interface FloorTimes {
+  total: number;
+  initdb: number;
+  start: number;
+  apply: number;
+}
+
+/**
+ * The floor. initdb and pg_ctl get exactly the flags of initCluster and startCluster
+ * (scripts/lib/postgres-cluster.ts) — a fair ratio needs the same initdb on both sides — and run
+ * as the same user. The empty data directory and the password file are made before the clock
+ * starts: they are not work anyone waits for.
+ */
+async function floor(bin: PostgresBinaries, usePsql: boolean): Promise<FloorTimes> {
+  const root = tempDir("floor");
+  const dataDir = join(root, "data");
+  makeServerDir(dataDir);
+  const user = serverUser();
+  const pwfile = join(root, "pwfile");
+  writeFileSync(pwfile, `${PASSWORD}\n`, { mode: 0o600 });
+  if (user) chownSync(pwfile, user.uid, user.gid);
+  const port = await freePort();
+  const asServer = {
+    cwd: root,
+    env: { ...process.env, LC_ALL: "C" },
+    uid: user?.uid,
+    gid: user?.gid,
+  };
+
+  const t0 = performance.now();
+  await mustRun(
+    bin.initdb,
+    [
+      "--pgdata",
+      dataDir,
+      "--username",
+      "kata",
+      "--pwfile",
+      pwfile,
+      "--auth-host=scram-sha-256",
+      "--auth-local=peer",
+      "--encoding=UTF8",
+      "--locale=C",
+      "--no-sync",
+      "--no-instructions",
+    ],
+    asServer,
+  );
+  const t1 = performance.now();
+  const stop = onCleanup(`floor server in ${dataDir}`, () =>
+    run(bin.pgCtl, ["stop", "--pgdata", dataDir, "--mode", "immediate", "--silent"], asServer),
+  );
+  await mustRun(
+    bin.pgCtl,
+    [
+      "start",
+      "--pgdata",
+      dataDir,
+      "--log",
+      join(dataDir, "server.log"),
+      "--wait",
+      "--timeout=60",
+      "--silent",
+      "-o",
+      `-c listen_addresses=127.0.0.1 -c port=${port} -c unix_socket_directories=''`,
+    ],
+    asServer,
+  );
+  const t2 = performance.now();
+  await applySql(port, usePsql);
+  const t3 = performance.now();
+  await stop();
+  await removeTempDir(root);
+  return { total: t3 - t0, initdb: t1 - t0, start: t2 - t1, apply: t3 - t2 };
+}
+
+/** CREATE DATABASE kata, then the migration files in one psql session and one transaction. */
+async function applySql(port: number, usePsql: boolean): Promise<void> {
+  const url = (db: string) => `postgres://kata:${PASSWORD}@127.0.0.1:${port}/${db}`;
+  if (usePsql) {
+    const env = { ...process.env, PGPASSWORD: PASSWORD };
+    const base = [
+      "-X",
+      "-q",
+      "-v",
+      "ON_ERROR_STOP=1",
+      "-h",
+      "127.0.0.1",
+      "-p",
+      String(port),
+      "-U",
+      "kata",
+    ];
+    await mustRun("psql", [...base, "-d", "postgres", "-c", "CREATE DATABASE kata"], { env });
+    await mustRun("psql", [...base, "-d", "kata", "-1", ...SQL_FILES.flatMap((f) => ["-f", f])], {
+      env,
+    });
+    return;
+  }
+  // No psql: postgres.js, one simple-protocol query per file (in-process, so a lower floor).
+  const { default: postgres } = await import("postgres");
+  const admin = postgres(url("postgres"), { max: 1, onnotice: () => {} });
+  await admin.unsafe("CREATE DATABASE kata").finally(() => admin.end());
+  const sql = postgres(url("kata"), { max: 1, onnotice: () => {} });
+  try {
+    for (const file of SQL_FILES) await sql.unsafe(readFileSync(file, "utf8")).simple();
+  } finally {
+    await sql.end();
+  }
+}
+
+/**
+ * PGlite in its own node process, as an app or a test run would use it: import, a new
+ * in-memory instance (its initdb runs in WebAssembly), the same SQL files.
+ */
+const PGLITE_CHILD = `
+const started = performance.now();
+const { PGlite } = await import("@electric-sql/pglite");
+const { readFileSync } = await import("node:fs");
+const db = await PGlite.create();
+const created = performance.now();
+for (const file of process.argv.slice(1)) await db.exec(readFileSync(file, "utf8"));
+const migrated = performance.now();
+await db.close();
+console.log(JSON.stringify({ create: created - started, migrate: migrated - created }));
+`;
+
+async function pglite(): Promise<{ total: number; create: number; migrate: number }> {
+  const proc = await mustRun(process.execPath, [
+    "--input-type=module",
+    "-e",
+    PGLITE_CHILD,
+    "--",
+    ...SQL_FILES,
+  ]);
+  return { total: proc.ms, ...JSON.parse(proc.stdout) };
+}
+
+export const coldUp: Measurement = {
+  id: "cold-up",
+  title: "`db up` from nothing",
+  async measure({ log }) {
+    const bin = await embeddedBinaries();
+    const usePsql = which("psql") !== undefined;
+    const up: number[] = [];
+    const floors: FloorTimes[] = [];
+    const pgl: { total: number; create: number; migrate: number }[] = [];
+    // Round 0 warms the page cache and the binaries' copy; it is not counted.
+    for (let round = 0; round <= ROUNDS; round++) {
+      const [u, f, p] = [await dbUp(), await floor(bin, usePsql), await pglite()];
+      log(
+        `round ${round}${round ? "" : " (warm-up)"}: db up ${ms(u)}, floor ${ms(f.total)}, PGlite ${ms(p.total)}`,
+      );
+      if (round === 0) continue;
+      up.push(u);
+      floors.push(f);
+      pgl.push(p);
+    }
+    const upMs = median(up);
+    const floorMs = median(floors.map((f) => f.total));
+    const pgliteMs = median(pgl.map((p) => p.total));
+    // Paired: the median of each round's own ratio, so that a slow stretch of the shared machine
+    // that hits one round's contenders alike cancels out.
+    const vsFloor = median(up.map((u, i) => u / (floors[i]?.total ?? Number.NaN)));
+    const vsPglite = median(up.map((u, i) => u / (pgl[i]?.total ?? Number.NaN)));
+    const how = usePsql ? "psql" : "postgres.js (no psql on PATH)";
+    return {
+      rows: [
+        {
+          measurement: "`db up` from nothing (embedded, Redis too)",
+          value: ms(upMs),
+          baseline: `floor: ${ms(floorMs)} (initdb + pg_ctl start + ${how})`,
+          ratio: ratio(vsFloor, 1),
+          budget: "≤ 1.5× floor",
+          pass: vsFloor <= 1.5,
+        },
+        {
+          measurement: "`db up` from nothing vs PGlite",
+          value: ms(upMs),
+          baseline: `PGlite: ${ms(pgliteMs)} (new instance + same SQL)`,
+          ratio: ratio(vsPglite, 1),
+          budget: "< 1× PGlite",
+          pass: vsPglite < 1,
+        },
+      ],
+      sections: [
+        `### \`db up\` from nothing
+
+Median of ${ROUNDS} rounds after one warm-up round; in each round \`db up\`, the floor and PGlite
+run one after the other. \`db up --backend embedded\` runs in a new project directory
+(KATA_DB_ROOT) whose .env names free ports; it also starts Redis (redis-server is installed) and
+creates the database before migrating. The floor runs the same binaries with initCluster's and
+startCluster's flags, then ${how} creates the database and applies the ${SQL_FILES.length} SQL
+files in one transaction. PGlite: a node process importing @electric-sql/pglite, creating an
+in-memory instance and executing the same files.
+
+${table(
+  ["contender", "median (n, min–max)", "parts (medians)"],
+  [
+    ["`db up`", spread(up), "see the warm rows for the CLI's own start-up"],
+    [
+      "floor",
+      spread(floors.map((f) => f.total)),
+      `initdb ${ms(median(floors.map((f) => f.initdb)))}, start ${ms(median(floors.map((f) => f.start)))}, create + apply ${ms(median(floors.map((f) => f.apply)))}`,
+    ],
+    [
+      "PGlite",
+      spread(pgl.map((p) => p.total)),
+      `import + create ${ms(median(pgl.map((p) => p.create)))}, apply ${ms(median(pgl.map((p) => p.migrate)))}`,
+    ],
+  ],
+)}`,
+      ],
+    };
+  },
+};
