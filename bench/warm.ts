@@ -91,14 +91,16 @@ export const warm: Measurement = {
         `### Where a warm \`db\` command's time goes
 
 Medians of ${RUNS} runs (npm: ${NPM_RUNS}), each a new process timed from spawn to exit. Each
-line adds one layer to the one above; \`db --help\` imports every module of the CLI and does no work.
+\`db\` runs one bundled ES module (scripts/build-cli.mjs, rebuilt when a source changes); the two
+tsx rows show what every call paid before, loading the TypeScript sources through tsx and zx's
+module tree. \`db --help\` loads the whole CLI and does no work.
 
 ${table(
   ["process", "median (n, min–max)"],
   [
     ["`node -e 0`", spread(samples.node)],
-    ["node + tsx loader (`--import tsx/dist/loader.mjs`)", spread(startup.tsx)],
-    ['node + tsx loader + `import "zx"`', spread(startup.zx)],
+    ["before the bundle: node + tsx loader", spread(startup.tsx)],
+    ['before the bundle: node + tsx loader + `import "zx"`', spread(startup.zx)],
     ["`db --help` (all CLI modules, no work)", spread(startup.help)],
     ["`db status`", spread(samples.status)],
     ["`db up` (already up)", spread(samples.up)],
