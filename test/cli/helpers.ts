@@ -6,6 +6,7 @@ import { chmodSync, existsSync, mkdtempSync, rmSync, symlinkSync, writeFileSync 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { afterAll } from "vitest";
 import { readJournal } from "../../src/migrations.ts";
 import { freePort } from "../setup/server.ts";
 
@@ -27,9 +28,23 @@ export interface Project {
   redisPort: number;
 }
 
+/**
+ * Temp directories made by these helpers, removed after the test file. Registered at import, so
+ * it runs after the file's own afterAll hooks (vitest runs them in reverse), which stop servers.
+ */
+const made: string[] = [];
+afterAll(() => {
+  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+const tempDir = (prefix: string) => {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  made.push(dir);
+  return dir;
+};
+
 /** A project directory with a .env on free ports (plus `extra` lines). */
 export async function makeProject(extra = ""): Promise<Project> {
-  const root = mkdtempSync(join(tmpdir(), "kata-db-cli-"));
+  const root = tempDir("kata-db-cli-");
   // As root the server runs as `postgres`, which must reach .data/ in here (mkdtemp gives 0700).
   chmodSync(root, 0o755);
   const [pgPort, redisPort] = [await freePort(), await freePort()];
@@ -107,7 +122,7 @@ export function oneLineError(run: Run): string {
  * PostgreSQL, no Redis), to exercise the automatic choice and Redis's absence.
  */
 export function bareBin(): string {
-  const dir = mkdtempSync(join(tmpdir(), "kata-db-bin-"));
+  const dir = tempDir("kata-db-bin-");
   chmodSync(dir, 0o755);
   const tools = ["bash", "sh", "id", "chown", "chmod", "test", "useradd", "tail", "env"];
   for (const tool of tools) {
@@ -121,7 +136,7 @@ export function bareBin(): string {
 
 /** A directory holding a fake `docker` that answers like a client without an engine. */
 export function dockerWithoutEngine(): string {
-  const dir = mkdtempSync(join(tmpdir(), "kata-db-docker-"));
+  const dir = tempDir("kata-db-docker-");
   const docker = join(dir, "docker");
   writeFileSync(
     docker,
