@@ -8,6 +8,7 @@ import { chownSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   embeddedBinaries,
+  initdbArgs,
   makeServerDir,
   type PostgresBinaries,
   serverUser,
@@ -63,8 +64,8 @@ interface FloorTimes {
 }
 
 /**
- * The floor. initdb and pg_ctl get exactly the flags of initCluster and startCluster
- * (scripts/lib/postgres-cluster.ts) — a fair ratio needs the same initdb on both sides — and run
+ * The floor. initdb gets initCluster's own arguments (initdbArgs) and pg_ctl the flags of
+ * startCluster (scripts/lib/postgres-cluster.ts) — a fair ratio needs the same initdb on both sides — and run
  * as the same user. The empty data directory and the password file are made before the clock
  * starts: they are not work anyone waits for.
  */
@@ -85,24 +86,7 @@ async function floor(bin: PostgresBinaries, usePsql: boolean): Promise<FloorTime
   };
 
   const t0 = performance.now();
-  await mustRun(
-    bin.initdb,
-    [
-      "--pgdata",
-      dataDir,
-      "--username",
-      "kata",
-      "--pwfile",
-      pwfile,
-      "--auth-host=scram-sha-256",
-      "--auth-local=peer",
-      "--encoding=UTF8",
-      "--locale=C",
-      "--no-sync",
-      "--no-instructions",
-    ],
-    asServer,
-  );
+  await mustRun(bin.initdb, initdbArgs(dataDir, "kata", pwfile), asServer);
   const t1 = performance.now();
   const stop = onCleanup(`floor server in ${dataDir}`, () =>
     run(bin.pgCtl, ["stop", "--pgdata", dataDir, "--mode", "immediate", "--silent"], asServer),

@@ -185,6 +185,22 @@ export interface ClusterOptions {
   dataDir: string;
 }
 
+/** initdb's arguments for our clusters; the benchmark's floor runs initdb with exactly these. */
+export const initdbArgs = (dataDir: string, superuser: string, pwfile: string) => [
+  "--pgdata",
+  dataDir,
+  "--username",
+  superuser,
+  "--pwfile",
+  pwfile,
+  "--auth-host=scram-sha-256",
+  "--auth-local=peer",
+  "--encoding=UTF8",
+  "--locale=C",
+  "--no-sync",
+  "--no-instructions",
+];
+
 /**
  * initdb a new cluster with a password-protected superuser. Data checksums off and --no-sync:
  * this is a development or test cluster, and initdb's own fsync of every file is most of its time.
@@ -197,20 +213,7 @@ export async function initCluster(
   writeFileSync(pwfile, `${opts.password}\n`, { mode: 0o600 });
   ownForServer(pwfile);
   try {
-    await runTool(opts.bin.initdb, [
-      "--pgdata",
-      opts.dataDir,
-      "--username",
-      opts.superuser,
-      "--pwfile",
-      pwfile,
-      "--auth-host=scram-sha-256",
-      "--auth-local=peer",
-      "--encoding=UTF8",
-      "--locale=C",
-      "--no-sync",
-      "--no-instructions",
-    ]);
+    await runTool(opts.bin.initdb, initdbArgs(opts.dataDir, opts.superuser, pwfile));
   } finally {
     rmSync(pwfile, { force: true });
   }
