@@ -2,19 +2,12 @@
 // terminal drizzle-kit prints "Interactive prompts require a TTY terminal", writes nothing and
 // exits 0. Run on a copy of the package (its own src/schema and drizzle/), never on the real one.
 
-import {
-  cpSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { oneLineError, PACKAGE_ROOT, runProcess } from "./helpers.ts";
+import { copyProject } from "../helpers/project-copy.ts";
+import { oneLineError, runProcess } from "./helpers.ts";
 
 describe("db generate without a terminal", () => {
   let copy: string;
@@ -22,17 +15,7 @@ describe("db generate without a terminal", () => {
 
   beforeAll(() => {
     copy = mkdtempSync(join(tmpdir(), "kata-db-package-"));
-    for (const entry of [
-      "scripts",
-      "src",
-      "drizzle",
-      "drizzle.config.ts",
-      "package.json",
-      "tsconfig.json",
-    ]) {
-      cpSync(join(PACKAGE_ROOT, entry), join(copy, entry), { recursive: true });
-    }
-    symlinkSync(join(PACKAGE_ROOT, "node_modules"), join(copy, "node_modules"));
+    copyProject(copy);
   });
   afterAll(() => rmSync(copy, { recursive: true, force: true }));
 

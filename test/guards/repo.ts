@@ -6,20 +6,19 @@
 
 import { execFileSync } from "node:child_process";
 import {
-  cpSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
   rmSync,
-  symlinkSync,
   writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import type { ExpectStatic } from "vitest";
-import { PACKAGE_ROOT, type Run, runProcess } from "../cli/helpers.ts";
+import { type Run, runProcess } from "../cli/helpers.ts";
+import { copyProject } from "../helpers/project-copy.ts";
 
 export type { Run };
 
@@ -118,28 +117,6 @@ export class Repo {
   remove = () => rmSync(dirname(this.dir), { recursive: true, force: true });
 }
 
-/** The project's files now: tracked and new (not ignored), minus deleted ones. */
-function projectFiles(): string[] {
-  const listed = execFileSync(
-    "git",
-    ["ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-    { cwd: PACKAGE_ROOT, encoding: "utf8" },
-  );
-  return [...new Set(listed.split("\0").filter(Boolean))].filter((f) =>
-    existsSync(join(PACKAGE_ROOT, f)),
-  );
-}
-
-/** node_modules as symlinks to the real packages (and .bin), with a .cache of its own. */
-function linkNodeModules(dir: string): void {
-  const real = join(PACKAGE_ROOT, "node_modules");
-  const own = join(dir, "node_modules");
-  mkdirSync(own);
-  for (const name of readdirSync(real)) {
-    if (name !== ".cache") symlinkSync(join(real, name), join(own, name));
-  }
-}
-
 export interface RepoOptions {
   /** Run `git init`, install the hooks and commit the baseline (default true). */
   git?: boolean;
@@ -151,11 +128,7 @@ export async function makeRepo(options: RepoOptions = {}): Promise<Repo> {
   const home = join(root, "home");
   mkdirSync(join(home, ".config"), { recursive: true });
   writeFileSync(join(home, ".gitconfig"), "");
-  for (const file of projectFiles()) {
-    mkdirSync(dirname(join(dir, file)), { recursive: true });
-    cpSync(join(PACKAGE_ROOT, file), join(dir, file));
-  }
-  linkNodeModules(dir);
+  copyProject(dir);
   const repo = new Repo(dir, home);
   if (options.git === false) return repo;
   repo.git("init", "-q", "-b", "main");
