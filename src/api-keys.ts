@@ -5,7 +5,7 @@
 
 import { randomBytes } from "node:crypto";
 import { and, gt, isNull, or, type SQL, sql } from "drizzle-orm";
-import { sha256 } from "./migrations.ts";
+import { sha256 } from "./hash.ts";
 import { type ApiKey, apiKeys } from "./schema/api-keys.ts";
 
 /** Marks a string as a Kata API key, for people and for secret scanners. */

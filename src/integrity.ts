@@ -10,7 +10,8 @@
 
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { type JournalEntry, readJournal, sha256 } from "./migrations.ts";
+import { sha256 } from "./hash.ts";
+import { type JournalEntry, readJournal } from "./migrations.ts";
 
 export const SUM_FILE = "migrations.sum";
 const HEADER = "kata-migrations-sum v1";

@@ -1,10 +1,10 @@
 // The committed migration history as files: drizzle/meta/_journal.json lists the migrations in
 // order; each is drizzle/<tag>.sql with `--> statement-breakpoint` between statements.
 
-import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { sha256 } from "./hash.ts";
 
 /** drizzle/ of this package: the history every database built from @kata/db follows. */
 export const MIGRATIONS_FOLDER = fileURLToPath(new URL("../drizzle", import.meta.url));
@@ -48,8 +48,6 @@ export function readJournal(folder = MIGRATIONS_FOLDER): Journal {
     throw new Error(`cannot read the migration journal ${file}: ${(error as Error).message}`);
   }
 }
-
-export const sha256 = (data: string | Buffer) => createHash("sha256").update(data).digest("hex");
 
 /** Every migration of the journal, in journal order, read and hashed. */
 export function readMigrations(folder = MIGRATIONS_FOLDER): Migration[] {

@@ -272,14 +272,3 @@ export async function stopCluster(
     "--silent",
   ]);
 }
-
-/** True when a server is running on this data directory (pg_ctl status exits 0). */
-export async function clusterRunning(opts: ClusterOptions): Promise<boolean> {
-  if (!existsSync(join(opts.dataDir, "PG_VERSION"))) return false;
-  try {
-    await runTool(opts.bin.pgCtl, ["status", "--pgdata", opts.dataDir]);
-    return true;
-  } catch {
-    return false;
-  }
-}
