@@ -11,6 +11,8 @@ export interface PostgresHealth {
   healthy: boolean;
   /** server_version, e.g. "18.4". */
   version?: string;
+  /** The server's cluster_name: who started it (scripts/lib/checkout.ts); "" when unset. */
+  clusterName?: string;
   reason?: string;
   /** SQLSTATE or errno code of the failure, e.g. 3D000 (no such database), ECONNREFUSED. */
   code?: string;
@@ -20,8 +22,10 @@ export interface PostgresHealth {
 export async function probePostgres(url: string): Promise<PostgresHealth> {
   const sql = connect(url);
   try {
-    const [row] = await sql<{ server_version: string }[]>`SHOW server_version`;
-    return { healthy: true, version: row?.server_version };
+    const [row] = await sql<{ version: string; cluster_name: string }[]>`
+      SELECT current_setting('server_version') AS version,
+             current_setting('cluster_name') AS cluster_name`;
+    return { healthy: true, version: row?.version, clusterName: row?.cluster_name };
   } catch (error) {
     const err = error as Error & { code?: string; address?: string; port?: number };
     const reason =
