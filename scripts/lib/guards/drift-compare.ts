@@ -33,7 +33,7 @@ export type Verdict =
   | { kind: "error"; reason: string };
 
 /** The latest snapshot of the checked tree's journal (undefined: none yet, or no journal). */
-function latestSnapshot(ctx: Context): string | undefined {
+export function latestSnapshot(ctx: Context): string | undefined {
   try {
     const last = readJournal(ctx.folder).entries.at(-1);
     return last ? `meta/${last.tag.split("_")[0]}_snapshot.json` : undefined;
@@ -59,6 +59,8 @@ interface KitConfig {
   casing?: "snake_case" | "camelCase";
 }
 
+let bundles = 0;
+
 /**
  * Bundle `entry` (TypeScript) into one ES module in `dir` and import it. Packages stay outside,
  * resolved from this package's node_modules to absolute paths: the schema then shares
@@ -68,12 +70,18 @@ async function importTs(
   ctx: Context,
   entry: string,
   dir: string,
+  inputs: Inputs,
 ): Promise<Record<string, unknown>> {
   const { build } = await import("esbuild");
-  const outfile = join(dir, `${relative(ctx.root, entry).replace(/[^\w.-]/g, "_")}.mjs`);
-  await build({
+  // A new name for every bundle: an ES module is loaded once per URL and process.
+  const name = `${relative(ctx.root, entry).replace(/[^\w.-]/g, "_")}.${++bundles}.mjs`;
+  const outfile = join(dir, name);
+  const result = await build({
     entryPoints: [entry],
     outfile,
+    // Input paths in the metafile relative to the checked tree: what the verdict depends on.
+    absWorkingDir: ctx.root,
+    metafile: true,
     bundle: true,
     platform: "node",
     format: "esm",
@@ -97,6 +105,12 @@ async function importTs(
       },
     ],
   });
+  for (const [input, { imports }] of Object.entries(result.metafile.inputs)) {
+    const relativeImports = imports.flatMap((i) =>
+      i.original?.startsWith(".") ? [i.original] : [],
+    );
+    inputs.set(input, relativeImports);
+  }
   return import(pathToFileURL(outfile).href);
 }
 
@@ -117,10 +131,29 @@ function schemaFiles(ctx: Context, config: KitConfig): string[] | undefined {
  * does not read (then ask the CLI).
  */
 export async function inProcess(ctx: Context): Promise<Verdict | undefined> {
+  return (await inProcessWithInputs(ctx))?.verdict;
+}
+
+/**
+ * The files the config and the schema were bundled from (paths relative to the checked tree, as
+ * esbuild reports them), each with the relative specifiers it imports.
+ */
+export type Inputs = Map<string, string[]>;
+
+/** The verdict, and the files of the checked tree it was reached on. */
+export async function inProcessWithInputs(
+  ctx: Context,
+): Promise<{ verdict: Verdict; inputs: Inputs } | undefined> {
+  const inputs: Inputs = new Map();
+  const verdict = await judge(ctx, inputs);
+  return verdict && { verdict, inputs };
+}
+
+async function judge(ctx: Context, inputs: Inputs): Promise<Verdict | undefined> {
   const dir = ctx.scratch.folder("drift");
   let config: KitConfig;
   try {
-    const loaded = await importTs(ctx, join(ctx.root, CONFIG), dir);
+    const loaded = await importTs(ctx, join(ctx.root, CONFIG), dir, inputs);
     config = (loaded.default ?? {}) as KitConfig;
   } catch (error) {
     return { kind: "error", reason: reason(ctx, error) };
@@ -130,7 +163,7 @@ export async function inProcess(ctx: Context): Promise<Verdict | undefined> {
   try {
     const kit = await import("drizzle-kit/api");
     const exports: Record<string, unknown> = {};
-    for (const file of files) Object.assign(exports, await importTs(ctx, file, dir));
+    for (const file of files) Object.assign(exports, await importTs(ctx, file, dir, inputs));
     const latest = latestSnapshot(ctx);
     const prev = latest
       ? JSON.parse(readFileSync(join(ctx.folder, latest), "utf8"))
