@@ -1,14 +1,15 @@
 // Rule c — schema drift: src/schema of the checked tree against the latest snapshot in its
 // drizzle/, i.e. a schema change committed without its migration. drizzle-kit is the judge
 // (drift-compare.ts: its programmatic API in this process; its CLI where that cannot read the
-// config). It passes only when drizzle-kit would generate nothing; its rename question (which no
+// config), or its verdict on exactly the same files, remembered (drift-cache.ts). It passes only when drizzle-kit would generate nothing; its rename question (which no
 // one can answer here) is a finding of its own. Comments and formatting do not change what
 // drizzle-kit sees, so they pass.
 
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { readJournal } from "../../../src/migrations.ts";
-import { byCli, CONFIG, inProcess } from "./drift-compare.ts";
+import { DriftCache } from "./drift-cache.ts";
+import { byCli, CONFIG, inProcessWithInputs, latestSnapshot } from "./drift-compare.ts";
 import { type Context, type Finding, type Rule, snapshotOf, UNTOUCHED } from "./types.ts";
 
 export { drizzleKit, NEEDS_TTY } from "./drift-compare.ts";
@@ -46,7 +47,14 @@ export const drift: Rule = async (ctx) => {
     };
   }
   const latest = latestName(ctx);
-  const verdict = (await inProcess(ctx)) ?? (await byCli(ctx));
+  const cache = DriftCache.open(ctx, latestSnapshot(ctx));
+  const remembered = cache?.lookup();
+  let verdict = remembered;
+  if (!verdict) {
+    const judged = await inProcessWithInputs(ctx);
+    if (judged) cache?.store(judged.inputs, judged.verdict);
+    verdict = judged?.verdict ?? (await byCli(ctx));
+  }
 
   const find = (message: string): Finding => ({ kind: "drift", file: "src/schema", message });
   const fixStaged = ctx.staged
@@ -54,7 +62,10 @@ export const drift: Rule = async (ctx) => {
     : "";
   switch (verdict.kind) {
     case "same":
-      return { findings: [], note: `${schema} matches ${latest}` };
+      return {
+        findings: [],
+        note: `${schema} matches ${latest}${remembered ? " (drizzle-kit's verdict on these same files, remembered)" : ""}`,
+      };
     case "rename":
       return {
         note: "",
