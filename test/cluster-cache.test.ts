@@ -4,7 +4,6 @@
 // entry; KATA_DB_CLUSTER_CACHE=0 runs initdb and caches nothing. Real servers, as root too.
 
 import { chmodSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import postgres from "postgres";
 import { afterAll, describe, expect, it } from "vitest";
@@ -15,9 +14,10 @@ import {
   startCluster,
   stopCluster,
 } from "../scripts/lib/postgres-cluster.ts";
-import { freePort } from "./setup/server.ts";
+import { freePort, memoryDir } from "./setup/server.ts";
 
-const root = mkdtempSync(join(tmpdir(), "kata-cluster-cache-"));
+// In memory where there is a tmpfs, like the test server: what is tested is the cache, not the disk.
+const root = mkdtempSync(join(memoryDir(), "kata-cluster-cache-"));
 // As root the server runs as `postgres`, which must reach the clusters in here.
 chmodSync(root, 0o755);
 afterAll(() => rmSync(root, { recursive: true, force: true }));
