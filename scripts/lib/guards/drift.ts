@@ -88,6 +88,10 @@ export const drift: Rule = async (ctx) => {
       };
     }
     case "error":
+      // The same Ctrl-C that reaches us also kills esbuild's service process, failing the
+      // comparison: let a pending signal handler (Scratch: clean up, exit 130) run first, rather
+      // than report an interrupted run as a finding.
+      await new Promise((resolve) => setTimeout(resolve, 100));
       return {
         note: "",
         findings: [
