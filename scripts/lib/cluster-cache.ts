@@ -48,8 +48,9 @@ export interface ClusterRecipe {
 /** Where the cache lives, or undefined when there is no usable home for it. */
 export function clusterCacheDir(): string | undefined {
   if (process.env.KATA_DB_CLUSTER_CACHE === "0") return undefined;
-  const base = process.env.XDG_CACHE_HOME || join(homedir(), ".cache");
-  return join(base, "kata-db", "clusters");
+  if (process.env.XDG_CACHE_HOME) return join(process.env.XDG_CACHE_HOME, "kata-db", "clusters");
+  // Never a home made up for the purpose (the Nix sandbox's /homeless-shelter must not exist).
+  return existsSync(homedir()) ? join(homedir(), ".cache", "kata-db", "clusters") : undefined;
 }
 
 /** The time zone initdb would write into postgresql.conf: TZ, else the system's. */
