@@ -15,7 +15,8 @@
 // - records in drizzle's own drizzle.__drizzle_migrations (hash, created_at = the journal's
 //   `when`), so `drizzle-kit migrate` agrees on what is applied.
 
-import postgres from "postgres";
+import type postgres from "postgres";
+import { openPostgres } from "./connection.ts";
 import { verifyIntegrity } from "./integrity.ts";
 import {
   MIGRATIONS_FOLDER,
@@ -70,8 +71,7 @@ interface AppliedRow {
   created_at: string;
 }
 
-const connect = (url: string) =>
-  postgres(url, { max: 1, onnotice: () => {}, connect_timeout: 10, idle_timeout: 1 });
+const connect = (url: string) => openPostgres(url, { max: 1, idle_timeout: 1 });
 
 async function readApplied(sql: postgres.Sql): Promise<AppliedRow[]> {
   const [exists] = await sql<{ exists: boolean }[]>`

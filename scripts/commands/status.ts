@@ -105,7 +105,7 @@ not installed, with a native or embedded stack, is reported but does not count.)
     else printTable(status);
 
     const problems = [
-      !pg.healthy && "PostgreSQL is down (`db up`)",
+      !pg.healthy && `PostgreSQL is down: ${pg.reason} (\`db up\`)`,
       !redis.healthy && !redis.excused && "Redis is down (`db up`)",
       migrations.pending.length > 0 &&
         `${migrations.pending.length} pending migration(s) (\`db migrate\`)`,
