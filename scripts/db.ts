@@ -5,6 +5,7 @@
 import { minimist } from "zx";
 import check from "./commands/check.ts";
 import down from "./commands/down.ts";
+import follow from "./commands/follow.ts";
 import generate from "./commands/generate.ts";
 import logs from "./commands/logs.ts";
 import migrate from "./commands/migrate.ts";
@@ -26,6 +27,7 @@ const commands: Command[] = [
   check,
   reset,
   seed,
+  follow,
   psql,
   redisCli,
   logs,

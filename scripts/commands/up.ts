@@ -48,7 +48,7 @@ embedded lives in .data/ (git-ignored); docker keeps it in named volumes.`,
     info(`backend: ${backend.name} (${why})`);
     const { redis } = await backend.up(config, why);
     recordBackend(config, backend.name);
-    await applyMigrations(config);
+    await applyMigrations(config, { follow: true });
 
     ok(`Ready in ${elapsed(performance.now() - started)}`);
     print(`DATABASE_URL=${config.postgres.url}`);
