@@ -2,6 +2,7 @@ import { migrate, migrationStatus } from "../../src/migrator.ts";
 import { followCheckout, rememberAppliedSql, saveBeforeMigrating } from "../lib/branch-copies.ts";
 import type { Command } from "../lib/command.ts";
 import { type Config, isLocalHost, loadConfig } from "../lib/env.ts";
+import { requireOwnServer } from "../lib/ownership.ts";
 import { explainPgError } from "../lib/pg.ts";
 import { explainRefusal } from "../lib/refusals.ts";
 import { info, task } from "../lib/task.ts";
@@ -20,6 +21,7 @@ export async function applyMigrations(config: Config, opts: ApplyOptions = {}): 
   const local = isLocalHost(host);
   return task(`Migrating ${database} at ${host}:${port}`, async (step) => {
     try {
+      await requireOwnServer(config);
       if (opts.follow && local) {
         await followCheckout(config);
         const status = await migrationStatus({ url: config.postgres.url });

@@ -1,6 +1,7 @@
 import type { Command } from "../lib/command.ts";
 import { confirm } from "../lib/confirm.ts";
 import { loadConfig, requireLocal } from "../lib/env.ts";
+import { requireOwnServer } from "../lib/ownership.ts";
 import { connect, explainPgError, maintenanceUrl } from "../lib/pg.ts";
 import { CliError, task } from "../lib/task.ts";
 import { applyMigrations } from "./migrate.ts";
@@ -28,6 +29,7 @@ It says what it deletes and asks first on a terminal; without one it needs --yes
       );
     }
     const { host, port } = config.postgres;
+    await requireOwnServer(config);
     await confirm(
       `db reset deletes every row of database ${database} at ${host}:${port} and re-creates it with the seed data`,
       Boolean(args.yes),

@@ -5,6 +5,7 @@ import { REDIS_MISSING } from "../backends/local.ts";
 import type { Command } from "../lib/command.ts";
 import { type Config, isLocalHost, loadConfig } from "../lib/env.ts";
 import { describeUnknown } from "../lib/migration-origin.ts";
+import { notOurs } from "../lib/ownership.ts";
 import { probePostgres } from "../lib/pg.ts";
 import { redact } from "../lib/redact.ts";
 import { pingRedis, type RedisHealth } from "../lib/redis.ts";
@@ -88,10 +89,13 @@ not installed, with a native or embedded stack, is reported but does not count.)
   async run(args) {
     const config = loadConfig();
     const backend = isLocalHost(config.postgres.host) ? (lastBackend(config) ?? null) : "external";
-    const [pg, redis] = await Promise.all([
+    const [probed, redis] = await Promise.all([
       probePostgres(config.postgres.url),
       redisStatus(config, backend),
     ]);
+    // Another checkout's server is not this checkout's database, however healthy.
+    const stranger = probed.healthy ? notOurs(config, probed.clusterName) : undefined;
+    const pg = stranger ? { ...probed, healthy: false, reason: stranger } : probed;
     const found = pg.healthy ? await migrationStatus({ url: config.postgres.url }) : undefined;
     const migrations = {
       applied: found?.applied ?? [],
