@@ -13,7 +13,7 @@ import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeRepo, type Repo } from "../guards/repo.ts";
 import { freePort } from "../setup/server.ts";
-import { PASSWORD, runProcess } from "./helpers.ts";
+import { oneLineError, PASSWORD, runProcess } from "./helpers.ts";
 
 let repo: Repo;
 let url: string;
@@ -124,6 +124,22 @@ describe("a week on one checkout, on the embedded backend", () => {
     expect(await columns("users")).not.toContain("nickname");
     expect(await emails()).toEqual([...MAIN, "feat-1@example.com"].sort());
     expect(await query("SELECT DISTINCT quota FROM teams")).toEqual([{ quota: "seven" }]);
+    await clean();
+  }, 60_000);
+
+  it("without the hook (a GUI client), every refusal names the migration, its branch and the fix", async () => {
+    await git("-c", "core.hooksPath=/dev/null", "checkout", "-q", "main");
+    const migrate = await repo.db("migrate");
+    expect(migrate.code).toBe(1);
+    expect(oneLineError(migrate)).toMatch(
+      /refusing to migrate: kata has migrations this checkout does not have: \d{4}_add_quota, on branch feat\/quota; `db up` keeps that database as its branch's copy/,
+    );
+    const status = await repo.db("status");
+    expect(status.code).toBe(1);
+    expect(status.stderr).toMatch(
+      /applied here but not in this checkout: \d{4}_add_quota, on branch feat\/quota/,
+    );
+    await git("-c", "core.hooksPath=/dev/null", "checkout", "-q", "feat/quota");
     await clean();
   }, 60_000);
 
