@@ -13,6 +13,7 @@ import {
   rmSync,
   writeFileSync,
 } from "node:fs";
+import { platform } from "node:os";
 import { join, relative } from "node:path";
 import { expBackoff, retry } from "zx";
 import { clusterName, describeOwner, ownedBy, parseClusterName } from "../lib/checkout.ts";
@@ -167,7 +168,13 @@ async function upPostgres(
       dataDir: dir,
       port: target.port,
       // Who started it: other checkouts and commands tell this checkout's server by it.
-      settings: { listen_addresses: address, cluster_name: clusterName(config.root) },
+      settings: {
+        listen_addresses: address,
+        cluster_name: clusterName(config.root),
+        // Branch copies (scripts/lib/branch-copies.ts) by copy_file_range: a reflink where the
+        // filesystem has them. Linux only: macOS's clone fails outright off APFS.
+        ...(platform() === "linux" ? { file_copy_method: "clone" } : {}),
+      },
     });
     // A new cluster has no such database yet; creating it first keeps a FATAL "database does
     // not exist" out of the server log of every fresh start.
