@@ -31,8 +31,12 @@ import { connect, maintenanceUrl } from "./pg.ts";
 import { info, warn } from "./task.ts";
 
 const MARK = "kata-db";
-/** "before" copies kept per database: older ones are removed (and said so). */
-const KEEP_BEFORE = 3;
+/**
+ * "before" copies kept per database. One per point in the history (the same migrations applied)
+ * is enough: an older copy of the same point is removed, and beyond this many points the oldest,
+ * each said so.
+ */
+const KEEP_BEFORE = 10;
 
 export interface CopyInfo {
   name: string;
@@ -346,9 +350,18 @@ export async function saveBeforeMigrating(config: Config): Promise<void> {
       saved: new Date().toISOString(),
     });
     const before = (await listCopies(admin, live)).filter((c) => c.kind === "before");
-    for (const old of before.slice(KEEP_BEFORE)) {
-      await admin.unsafe(`DROP DATABASE IF EXISTS ${ident(old.name)} WITH (FORCE)`);
-      info(`removed ${old.name}, an older copy taken before migrating (${old.saved})`);
+    const points = new Set<string>();
+    for (const copy of before) {
+      const point = JSON.stringify(copy.records);
+      const why = points.has(point)
+        ? "a newer copy holds the same migrations"
+        : points.size >= KEEP_BEFORE
+          ? `only the newest ${KEEP_BEFORE} are kept`
+          : undefined;
+      points.add(point);
+      if (!why) continue;
+      await admin.unsafe(`DROP DATABASE IF EXISTS ${ident(copy.name)} WITH (FORCE)`);
+      info(`removed ${copy.name}, a copy taken before migrating on ${copy.saved} (${why})`);
     }
   } finally {
     await admin.end({ timeout: 1 });
