@@ -25,7 +25,7 @@ export async function explainRefusal(error: unknown, config: Config): Promise<un
       );
     }
     return new CliError(
-      `refusing to migrate: ${tag} was changed after it was applied to ${where} (not committed yet): \`db up\` puts ${database} back to its state before ${tag} and applies the new version`,
+      `refusing to migrate: ${tag} was changed after it was applied to ${where} (not committed yet): \`db up\` takes the new version (only comments changed: in place; otherwise from the copy of ${database} saved before ${tag} was applied)`,
       1,
       error,
     );

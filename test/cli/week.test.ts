@@ -187,6 +187,11 @@ describe("a week on one checkout, on the embedded backend", () => {
       ),
     );
     await db("generate");
+    const refused = await repo.db("migrate");
+    expect(refused.code).toBe(1);
+    expect(oneLineError(refused)).toMatch(
+      /refusing to migrate: \d{4}_index_team_names was changed after it was applied to kata \(not committed yet\): `db up` takes the new version/,
+    );
     const up = await db("up");
     expect(up.stderr).toMatch(
       /index_team_names changed only in its comments since it was applied: record updated, data kept/,
