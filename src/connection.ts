@@ -57,8 +57,13 @@ type Options = postgres.Options<Record<string, postgres.PostgresType>>;
  * per attempt (the time from the socket to a usable session); the socket factory covers the TCP
  * connect and refuses the reconnect loop.
  */
-export function openPostgres(url: string, options: Options = {}): postgres.Sql {
-  const seconds = connectTimeout(url);
+export function openPostgres(
+  url: string,
+  options: Options = {},
+  /** A shorter deadline than the URL's, for a question that a live server answers at once. */
+  maxSeconds = Number.POSITIVE_INFINITY,
+): postgres.Sql {
+  const seconds = Math.min(connectTimeout(url), maxSeconds);
   const where = hostPort(url);
   // The host and port postgres.js would use (it parses multi-host URLs itself; ours have one).
   const { hostname, port } = new URL(url);

@@ -147,7 +147,8 @@ async function upPostgres(
     const address = listenAddress(target.host);
     if (await portInUse(target.port, address)) {
       // Whose is it? Our servers say in cluster_name; a stranger may not let us ask.
-      const other = await probePostgres(target.url);
+      // Briefly: a PostgreSQL answers at once, and a program that does not is "another program".
+      const other = await probePostgres(target.url, 2);
       const who = describeOwner(other.clusterName, config.root);
       const whose = !other.healthy
         ? "another program"

@@ -4,7 +4,8 @@ import { connectFailure, openPostgres } from "../../src/connection.ts";
 import type { PostgresTarget } from "./env.ts";
 import { CliError } from "./task.ts";
 
-export const connect = (url: string) => openPostgres(url, { max: 1, idle_timeout: 1 });
+export const connect = (url: string, maxSeconds?: number) =>
+  openPostgres(url, { max: 1, idle_timeout: 1 }, maxSeconds);
 
 export interface PostgresHealth {
   healthy: boolean;
@@ -18,8 +19,8 @@ export interface PostgresHealth {
 }
 
 /** One real query as the URL's user in the URL's database: healthy means usable, not just up. */
-export async function probePostgres(url: string): Promise<PostgresHealth> {
-  const sql = connect(url);
+export async function probePostgres(url: string, maxSeconds?: number): Promise<PostgresHealth> {
+  const sql = connect(url, maxSeconds);
   try {
     const [row] = await sql<{ version: string; cluster_name: string }[]>`
       SELECT current_setting('server_version') AS version,

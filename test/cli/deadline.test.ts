@@ -112,10 +112,12 @@ describe("a server that never answers", () => {
 
   it.concurrent("db up finds the port taken and says so, without waiting", async () => {
     const other = await makeProject();
+    const started = performance.now();
     const result = await db(other.root, ["up", "--backend", "embedded"], {
       env: { DATABASE_URL: url(silent.port) },
     });
     expect(result.code).toBe(1);
+    expect((performance.now() - started) / 1000).toBeLessThan(8);
     expect(oneLineError(result)).toMatch(new RegExp(`port ${silent.port}`));
   });
 });
