@@ -214,6 +214,18 @@ describe.skipIf(!engine.ok)(
     afterAll(async () => {
       for (const project of projects) await purge(project);
     });
+    /** A new project, up, with one row of its own (kept@example.com) to look for afterwards. */
+    async function upWithData(): Promise<Project> {
+      const project = await makeProject();
+      projects.push(project);
+      const first = await up(project);
+      expect(first.code, first.stderr).toBe(0);
+      await query(
+        project.databaseUrl,
+        "INSERT INTO users (email, name) VALUES ('kept@example.com', 'Kept')",
+      );
+      return project;
+    }
 
     it("another checkout's stack at DATABASE_URL's port (same directory name): named, not trusted; each checkout its own volumes", async () => {
       const other = await namedDb();
@@ -259,14 +271,7 @@ describe.skipIf(!engine.ok)(
     it.each(["DATABASE_URL", "REDIS_URL"] as const)(
       "a port of %s taken by another program: who holds it, nothing created, data kept",
       async (which) => {
-        const project = await makeProject();
-        projects.push(project);
-        const first = await up(project);
-        expect(first.code, first.stderr).toBe(0);
-        await query(
-          project.databaseUrl,
-          "INSERT INTO users (email, name) VALUES ('kept@example.com', 'Kept')",
-        );
+        const project = await upWithData();
         expect((await db(project.root, ["down"])).code).toBe(0);
         const before = await engineState(project);
 
@@ -295,14 +300,7 @@ describe.skipIf(!engine.ok)(
     );
 
     it("the password changed in .env after the volume exists: what to do, stack stopped, data kept", async () => {
-      const project = await makeProject();
-      projects.push(project);
-      const first = await up(project);
-      expect(first.code, first.stderr).toBe(0);
-      await query(
-        project.databaseUrl,
-        "INSERT INTO users (email, name) VALUES ('kept@example.com', 'Kept')",
-      );
+      const project = await upWithData();
       const env = join(project.root, ".env");
       const withPassword = (password: string) =>
         writeFileSync(
