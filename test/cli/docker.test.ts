@@ -111,6 +111,27 @@ describe.skipIf(!engine.ok)(`db on the docker backend${skipped}`, () => {
     if (project) await purge(project);
   });
 
+  it("the images: the official interface (entrypoint, command, PGDATA); stand-ins labelled", async () => {
+    for (const [image, command] of [
+      ["postgres:18", "postgres"],
+      ["redis:7", "redis-server"],
+    ] as const) {
+      const inspect = await sh`docker image inspect --format ${"{{json .Config}}"} ${image}`;
+      const config = JSON.parse(inspect.stdout) as {
+        Entrypoint: string[];
+        Cmd: string[];
+        Env: string[];
+        Labels: Record<string, string> | null;
+      };
+      expect(config.Entrypoint).toEqual(["docker-entrypoint.sh"]);
+      expect(config.Cmd).toEqual([command]);
+      if (image === "postgres:18")
+        expect(config.Env).toContain("PGDATA=/var/lib/postgresql/18/docker");
+      const recipe = config.Labels?.["org.kata-db.stand-in"];
+      console.info(`${image}: ${recipe ? `local stand-in (recipe ${recipe})` : "from a registry"}`);
+    }
+  });
+
   it("up from nothing: compose up --wait, every migration applied", async () => {
     const result = await up(project);
     expect(result.code, result.stderr).toBe(0);
