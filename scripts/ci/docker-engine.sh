@@ -46,9 +46,16 @@ start() {
     return
   fi
   mkdir -p "$state"
+  # Where the client looks: DOCKER_HOST when it names a Unix socket, else the default socket.
+  local host=unix:///var/run/docker.sock
+  case "${DOCKER_HOST:-}" in
+    unix://*) host=$DOCKER_HOST ;;
+    "") ;;
+    *) say "DOCKER_HOST=$DOCKER_HOST answers nothing, and only a local Unix socket can be started" >&2; exit 1 ;;
+  esac
   # overlay2 with the default bridge and iptables: published 127.0.0.1 ports work, and it is
   # faster than vfs (FIELD-NOTES, "Docker on these machines").
-  dockerd --storage-driver=overlay2 --pidfile "$state/dockerd.pid" >"$state/dockerd.log" 2>&1 &
+  dockerd --storage-driver=overlay2 -H "$host" --pidfile "$state/dockerd.pid" >"$state/dockerd.log" 2>&1 &
   local pid=$!
   echo "$pid" >"$state/started"
   for _ in $(seq 1 120); do
