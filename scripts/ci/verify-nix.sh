@@ -6,7 +6,7 @@
 #   2. flake.lock agrees with flake.nix (Nix's own locking, offline, never rewriting the lock);
 #   3. every locked node has rev, narHash and lastModified, and nixpkgs is pinned exactly to PIN_*;
 #   4. .envrc passes shellcheck;
-#   5. the flake's own logic, evaluated with a stub nixpkgs (a few lib functions and placeholder
+#   5. the flake's own logic, evaluated with a stub nixpkgs (scripts/ci/stub-nixpkgs: lib, placeholder
 #      packages): the systems, one flake check per check of scripts/ci/checks.sh (as checks.sh
 #      itself reports them) running `bash scripts/ci/checks.sh <name>` with the native backend,
 #      the dev shell's packages, one PostgreSQL major across flake, cluster code and npm lock;
@@ -135,49 +135,10 @@ let
   flake = import (rootPath + "/flake.nix");
   systems = [ "aarch64-darwin" "aarch64-linux" "x86_64-darwin" "x86_64-linux" ];
 
-  # The slice of nixpkgs' lib the flake uses, with the same meaning. A function missing here
-  # shows up as "attribute ... missing": add it with nixpkgs' semantics.
-  lib = {
-    genAttrs = names: f: builtins.listToAttrs (map (name: { inherit name; value = f name; }) names);
-    optionals = cond: list: if cond then list else [ ];
-    optionalString = cond: s: if cond then s else "";
-    toList = x: if builtins.isList x then x else [ x ];
-    hasPrefix = p: s: builtins.substring 0 (builtins.stringLength p) s == p;
-    last = list: builtins.elemAt list (builtins.length list - 1);
-    importJSON = path: builtins.fromJSON (builtins.readFile path);
-    cleanSource = src: { cleanSourceOf = src; };
-    cleanSourceWith = args: args // { isSource = true; };
-  };
-
-  # Placeholder packages: distinguishable, with a version, nothing to build.
-  stub = attr: version: { inherit attr version; name = "${attr}-${version}"; outPath = "/nix/store/00000000000000000000000000000000-${attr}"; };
-  pkgsFor = system:
-    let isLinux = builtins.match ".*-linux" system != null; in
-    {
-      nodejs_22 = stub "nodejs_22" "22.99.1";
-      postgresql_18 = stub "postgresql_18" "18.99";
-      redis = stub "redis" "8.99.2";
-      docker-client = stub "docker-client" "29.99";
-      docker-compose = stub "docker-compose" "2.99";
-      git = stub "git" "2.99";
-      nixfmt-tree = stub "nixfmt-tree" "1.99";
-      autoPatchelfHook = if isLinux then stub "autoPatchelfHook" "0" else throw "autoPatchelfHook used on ${system}";
-      stdenv = {
-        hostPlatform = { inherit system isLinux; isDarwin = !isLinux; };
-        cc.cc.lib = if isLinux then stub "gcc-lib" "0" else throw "stdenv.cc.cc.lib used on ${system}";
-        mkDerivation = args: { drv = args; };
-      };
-      mkShell = args: { shell = args; };
-      importNpmLock = {
-        __functor = _: args: { npmLockArgs = args; };
-        npmConfigHook = stub "npmConfigHook" "0";
-      };
-    };
-  nixpkgs = {
-    inherit lib;
-    # More systems than the flake supports: it must pick its own list.
-    legacyPackages = lib.genAttrs (systems ++ [ "i686-linux" "riscv64-linux" ]) pkgsFor;
-  };
+  # A stub of nixpkgs: lib functions with nixpkgs' meaning, placeholder packages (real
+  # derivations that never build) recording how the flake called them.
+  nixpkgs = import (rootPath + "/scripts/ci/stub-nixpkgs");
+  inherit (nixpkgs) lib;
   out = flake.outputs { self = out; inherit nixpkgs; };
 
   sort = builtins.sort builtins.lessThan;
@@ -231,7 +192,7 @@ let
           "${system}.${name}: autoPatchelf must run on Linux only"
         ++ check ((builtins.tryEval (builtins.deepSeq [ drv.nativeBuildInputs drv.buildInputs ] true)).success)
           "${system}.${name}: uses a package that does not exist on ${system}"
-        ++ check (src.isSource or false
+        ++ check (src._isLibCleanSourceWith or false
             && !(src.filter "/s/node_modules" "directory") && !(src.filter "/s/.data" "directory")
             && !(src.filter "/s/.env" "regular") && src.filter "/s/src" "directory"
             && src.filter "/s/drizzle" "directory" && src.filter "/s/package-lock.json" "regular")
@@ -258,7 +219,7 @@ NIX
 # shellcheck disable=SC2086 # $known is a word list on purpose
 names_nix="[ $(printf '"%s" ' $known)]"
 result=$(nix-instantiate --eval --strict --json "$tmp/stub.nix" --argstr root "$root" --arg checkNames "$names_nix" 2>&1) ||
-  fail "evaluating the flake with a stub nixpkgs failed: $(nix_error "$result") (a package or lib function the stub in this script lacks is reported as missing)"
+  fail "evaluating the flake with a stub nixpkgs failed: $(nix_error "$result") (a package or lib function scripts/ci/stub-nixpkgs lacks is reported as missing)"
 echo "$result" >"$tmp/result.json"
 # shellcheck disable=SC2016 # JavaScript template literal
 problems=$(node -p 'const p = JSON.parse(require("fs").readFileSync(process.argv[1])).problems;

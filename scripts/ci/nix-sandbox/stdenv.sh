@@ -62,14 +62,17 @@ for input in $nativeBuildInputs $buildInputs; do
 done
 
 cd "$NIX_BUILD_TOP/$sourceRoot"
-runPhase() {
-  local phase=$1 fallback=$2
+# At the top level, not in a function: the phases' exports (the npm hook's HOME) must last.
+declare -A defaultPhase=(
+  [patchPhase]='runHook prePatch; runHook postPatch'
+  [configurePhase]='runHook preConfigure; runHook postConfigure'
+  [buildPhase]='runHook preBuild; runHook postBuild'
+  [checkPhase]='runHook preCheck; runHook postCheck'
+  [installPhase]='runHook preInstall; runHook postInstall'
+)
+for phase in patchPhase configurePhase buildPhase checkPhase installPhase; do
+  if [ "$phase" = checkPhase ] && [ -z "${doCheck-}" ]; then continue; fi
   echo "── nix-sandbox: $phase"
-  if [ -n "${!phase-}" ]; then eval "${!phase}"; else eval "$fallback"; fi
-}
-runPhase patchPhase 'runHook prePatch; runHook postPatch'
-runPhase configurePhase 'runHook preConfigure; runHook postConfigure'
-runPhase buildPhase 'runHook preBuild; runHook postBuild'
-if [ -n "${doCheck-}" ]; then runPhase checkPhase 'runHook preCheck; runHook postCheck'; fi
-runPhase installPhase 'runHook preInstall; runHook postInstall'
+  eval "${!phase:-${defaultPhase[$phase]}}"
+done
 [ -e "$out" ] || { echo "nix-sandbox: the build made no \$out" >&2; exit 1; }

@@ -14,71 +14,7 @@ let
   flake = import (rootPath + "/flake.nix");
   system = "x86_64-linux";
 
-  # The slice of nixpkgs' lib the flake uses, with nixpkgs' meaning (lib/lists.nix, strings.nix,
-  # attrsets.nix, sources.nix). A function missing here shows up as "attribute ... missing".
-  lib = rec {
-    genAttrs =
-      names: f:
-      builtins.listToAttrs (
-        map (name: {
-          inherit name;
-          value = f name;
-        }) names
-      );
-    optionals = cond: list: if cond then list else [ ];
-    optionalString = cond: s: if cond then s else "";
-    optionalAttrs = cond: attrs: if cond then attrs else { };
-    toList = x: if builtins.isList x then x else [ x ];
-    hasPrefix = p: s: builtins.substring 0 (builtins.stringLength p) s == p;
-    hasSuffix =
-      p: s:
-      let
-        n = builtins.stringLength s;
-        k = builtins.stringLength p;
-      in
-      n >= k && builtins.substring (n - k) k s == p;
-    last = list: builtins.elemAt list (builtins.length list - 1);
-    importJSON = path: builtins.fromJSON (builtins.readFile path);
-    inherit (builtins) mapAttrs;
-    # lib.sources: version-control folders, editor backups, object files, result links, sockets.
-    cleanSourceFilter =
-      name: type:
-      let
-        base = baseNameOf (toString name);
-      in
-      !(
-        base == ".git"
-        || (type == "directory" && builtins.elem base [ ".svn" "CVS" ".hg" ".jj" ".pijul" "_darcs" ])
-        || hasSuffix "~" base
-        || builtins.match "^\\.sw[a-z]$" base != null
-        || builtins.match "^\\..*\\.sw[a-z]$" base != null
-        || hasSuffix ".o" base
-        || hasSuffix ".so" base
-        || (type == "symlink" && hasPrefix "result" base)
-        || type == "unknown"
-      );
-    cleanSourceWith =
-      {
-        src,
-        filter ? _: _: true,
-        name ? null,
-      }:
-      let
-        inner = src._isLibCleanSourceWith or false;
-      in
-      {
-        _isLibCleanSourceWith = true;
-        origSrc = if inner then src.origSrc else src;
-        filter = path: type: filter path type && (if inner then src.filter path type else true);
-        name = if name != null then name else if inner then src.name else "source";
-      };
-    cleanSource =
-      src:
-      cleanSourceWith {
-        filter = cleanSourceFilter;
-        inherit src;
-      };
-  };
+  lib = import ../stub-nixpkgs/lib.nix;
 
   standIn = attr: {
     name = attr;
@@ -191,10 +127,10 @@ let
       ""
     else if builtins.isList v then
       builtins.concatStringsSep " " (map envValue v)
-    else if builtins.isAttrs v && v ? outPath then
-      toString v.outPath
     else if builtins.isAttrs v && v._isLibCleanSourceWith or false then
       "/nix/store/00000000000000000000000000000000-${v.name}"
+    else if builtins.isAttrs v && v ? outPath then
+      toString v.outPath
     else
       throw "nix-sandbox stub: a derivation attribute of type ${builtins.typeOf v} has no emulation";
 
