@@ -183,8 +183,14 @@ for name in "${checks[@]}"; do
   code=${PIPESTATUS[0]}
   set -e
   if [ "$code" != 0 ]; then
-    reason=$(grep -E '✖|[Ee]rror|FAIL|failed|not found|No such file|Permission denied' "$tmp/$name.log" | grep -v '^── ' | head -n1 || true)
-    fail "check $name failed in the sandbox (exit $code): ${reason:-$(tail -n1 "$tmp/$name.log")}"
+    # The first line that says what went wrong: ours (✖), vitest's, Biome's, a shell's, a tool's.
+    sed -E 's/\x1b\[[0-9;]*m//g' "$tmp/$name.log" >"$tmp/$name.plain"
+    reason=
+    for pattern in '✖' '^ *FAIL ' '^[^ ]+ (format|lint/[^ ]*|check) ━' 'No such file|Permission denied|not found|cannot|could not' '[Ee]rror'; do
+      reason=$(grep -v '^── ' "$tmp/$name.plain" | grep -m1 -E "$pattern" || true)
+      [ -z "$reason" ] || break
+    done
+    fail "check $name failed in the sandbox (exit $code): $(sed -E 's/^ +//; s/ *━+$//' <<<"${reason:-$(tail -n1 "$tmp/$name.plain")}")"
   fi
   rm -rf "$build"
   echo "── nix-sandbox: check $name passed in $((SECONDS - check_started)) s"
