@@ -183,10 +183,10 @@ for name in "${checks[@]}"; do
   code=${PIPESTATUS[0]}
   set -e
   if [ "$code" != 0 ]; then
-    # The first line that says what went wrong: ours (✖), vitest's, Biome's, a shell's, a tool's.
+    # The first line that says what went wrong: vitest's, Biome's, ours (✖), git's, a shell's, a tool's.
     sed -E 's/\x1b\[[0-9;]*m//g' "$tmp/$name.log" >"$tmp/$name.plain"
     reason=
-    for pattern in '✖' '^ *FAIL ' '^[^ ]+ (format|lint/[^ ]*|check) ━' 'No such file|Permission denied|not found|cannot|could not' '[Ee]rror'; do
+    for pattern in '^ *FAIL ' '^[^ ]+ (format|lint/[^ ]*|check) ━' '✖' 'fatal: ' 'No such file|Permission denied|not found|cannot|could not' '[Ee]rror'; do
       reason=$(grep -v '^── ' "$tmp/$name.plain" | grep -m1 -E "$pattern" || true)
       [ -z "$reason" ] || break
     done
