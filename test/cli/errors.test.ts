@@ -206,8 +206,8 @@ describe("db up refuses a machine it cannot use, before touching anything", () =
   });
 });
 
-// No Docker engine exists where these tests run, so the docker backend is tested up to that
-// boundary: the compose file (compose.test.ts) and the refusal when no engine answers.
+// A docker client with no engine behind it (a fake one, so this holds whether or not an engine
+// answers here; docker.test.ts runs the backend on a real engine when one does).
 describe("docker asked for but not running", () => {
   it.each([
     ["--backend docker", ["up", "--backend", "docker"], {}],
