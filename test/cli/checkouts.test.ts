@@ -3,14 +3,15 @@
 // cluster_name; no command of one takes the other's server, or a PostgreSQL kata-db did not
 // start, for its own: it says whose it is.
 
-import { chmodSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { chmodSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseEnv } from "node:util";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { clusterName } from "../../scripts/lib/checkout.ts";
-import { db, oneLineError } from "./helpers.ts";
+import { makeRepo } from "../guards/repo.ts";
+import { db, oneLineError, runProcess } from "./helpers.ts";
 
 const made: string[] = [];
 const temp = (prefix: string) => {
@@ -112,4 +113,38 @@ describe("two checkouts", () => {
       /is a PostgreSQL not started by this project, not this checkout's/,
     );
   });
+});
+
+describe("a repository and its git worktree", () => {
+  it("run db up at the same time: both healthy, each on its own ports and server", async () => {
+    const repo = await makeRepo();
+    const worktree = join(repo.dir, "..", "worktree");
+    try {
+      // As root the servers run as `postgres`, which must reach both .data/ (mkdtemp gives 0700).
+      chmodSync(join(repo.dir, ".."), 0o755);
+      repo.git("worktree", "add", "-q", "-b", "feat/side", worktree);
+      symlinkSync(join(repo.dir, "node_modules"), join(worktree, "node_modules"));
+      const up = (dir: string) =>
+        runProcess(join(dir, "scripts", "bin", "db"), ["up", "--backend", "embedded"], repo.env);
+      const [main, side] = await Promise.all([up(repo.dir), up(worktree)]);
+      expect(main.code, main.stderr).toBe(0);
+      expect(side.code, side.stderr).toBe(0);
+      const [envMain, envSide] = [envOf(repo.dir), envOf(worktree)];
+      expect(portOf(envMain.DATABASE_URL)).not.toBe(portOf(envSide.DATABASE_URL));
+      expect(portOf(envMain.REDIS_URL)).not.toBe(portOf(envSide.REDIS_URL));
+      for (const dir of [repo.dir, worktree]) {
+        const status = await runProcess(
+          join(dir, "scripts", "bin", "db"),
+          ["status", "--json"],
+          repo.env,
+        );
+        expect(JSON.parse(status.stdout).postgres.healthy, status.stdout).toBe(true);
+      }
+    } finally {
+      for (const dir of [repo.dir, worktree]) {
+        await runProcess(join(dir, "scripts", "bin", "db"), ["down", "--volumes"], repo.env);
+      }
+      repo.remove();
+    }
+  }, 180_000);
 });
