@@ -212,7 +212,7 @@ describe.skipIf(!engine.ok)(`db on the docker backend${skipped}`, () => {
   });
 
   it("reset: drops what was there, re-creates, migrates and seeds", async () => {
-    const result = await db(project.root, ["reset"]);
+    const result = await db(project.root, ["reset", "--yes"]);
     expect(result.code, result.stderr).toBe(0);
     const emails = await query<{ email: string }>(
       project.databaseUrl,

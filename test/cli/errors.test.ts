@@ -143,6 +143,16 @@ describe("refusals", () => {
     expect(oneLineError(result)).toMatch(/refusing to reset postgres/);
   });
 
+  it("reset without a terminal and without --yes: says what it would delete, touches nothing", async () => {
+    const result = await db(project.root, ["reset"]);
+    expect(result.code).toBe(1);
+    expect(oneLineError(result)).toMatch(
+      new RegExp(
+        `db reset deletes every row of database kata at 127\\.0\\.0\\.1:${project.pgPort} .*: refusing without a terminal to ask on; add --yes to go ahead`,
+      ),
+    );
+  });
+
   it("migrate with nothing listening says to run db up", async () => {
     const result = await db(project.root, ["migrate"]);
     expect(result.code).toBe(1);

@@ -146,7 +146,7 @@ export function lifecycle(
 
     it("reset: drops what was there, re-creates, migrates and seeds", async () => {
       await query("INSERT INTO users (email, name) VALUES ('gone@example.com', 'Gone')");
-      const result = await run(["reset"]);
+      const result = await run(["reset", "--yes"]);
       expect(result.code, result.stderr).toBe(0);
       expect(result.stderr).toContain(`Applied ${MIGRATION_TAGS.length} migrations`);
       const emails = await query<{ email: string }>("SELECT email FROM users ORDER BY email");
