@@ -2,11 +2,20 @@
 // person or CI runs it: real servers, real exit codes, real output.
 
 import { spawn } from "node:child_process";
-import { chmodSync, existsSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { delimiter, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, inject } from "vitest";
+import { which } from "../../scripts/lib/system.ts";
 import { readJournal } from "../../src/migrations.ts";
 import { freePort } from "../setup/server.ts";
 
@@ -125,6 +134,28 @@ export function bareBin(): string {
       .map((from) => join(from, tool))
       .find(existsSync);
     if (source) symlinkSync(source, join(dir, tool));
+  }
+  return dir;
+}
+
+/**
+ * This PATH with some programs hidden, as on a machine that lacks them: one directory of links to
+ * every other program PATH finds (the first of each name, as a lookup would), nothing else.
+ */
+export function pathWithout(hidden: string[], path = process.env.PATH ?? ""): string {
+  const dir = tempDir("kata-db-path-");
+  chmodSync(dir, 0o755);
+  const linked = new Set(hidden);
+  for (const from of path.split(delimiter)) {
+    let names: string[] = [];
+    try {
+      names = readdirSync(from);
+    } catch {}
+    for (const name of names) {
+      if (linked.has(name) || !which(name, from)) continue;
+      linked.add(name);
+      symlinkSync(join(from, name), join(dir, name));
+    }
   }
   return dir;
 }

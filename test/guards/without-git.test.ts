@@ -124,6 +124,8 @@ describe("prepare with git", () => {
 
   it("installs the hooks; HUSKY=0 and a missing husky (npm ci --omit=dev) skip quietly", () => {
     expect(repo.git("config", "core.hooksPath")).toBe(".husky/_");
+    // Runnable where there is no /usr/bin/env (the Nix build sandbox): husky writes `env sh`.
+    expect(repo.read(".husky/_/pre-commit").split("\n")[0]).toBe("#!/bin/sh");
     repo.git("config", "--unset", "core.hooksPath");
     rmSync(repo.path(".husky/_"), { recursive: true });
 

@@ -71,7 +71,7 @@ export const drift: Rule = async (ctx) => {
         note: "",
         findings: [
           find(
-            `${schema} differs from ${latest} and it looks like a rename (drizzle-kit asks whether something was renamed, with no terminal to answer): run \`db generate\` in a terminal and answer the question, then commit the migration with the schema change`,
+            `${schema} differs from ${latest} and it looks like a rename (drizzle-kit asks whether something was renamed, with no terminal to answer): run \`db generate\` in a terminal and answer the question (or \`db generate --rename table.old=new\` without one), then commit the migration with the schema change`,
           ),
         ],
       };
