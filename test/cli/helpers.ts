@@ -14,14 +14,12 @@ import {
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterAll } from "vitest";
+import { afterAll, inject } from "vitest";
 import { which } from "../../scripts/lib/system.ts";
 import { readJournal } from "../../src/migrations.ts";
 import { freePort } from "../setup/server.ts";
 
 export const PACKAGE_ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const TSX_LOADER = join(PACKAGE_ROOT, "node_modules", "tsx", "dist", "loader.mjs");
-const ENTRY = join(PACKAGE_ROOT, "scripts", "db.ts");
 
 /** Every committed migration's tag: what a fresh `db up` must apply. */
 export const MIGRATION_TAGS = readJournal().entries.map((entry) => entry.tag);
@@ -88,12 +86,9 @@ export function db(root: string, args: string[], options: RunOptions = {}): Prom
   for (const name of INHERITED_CONFIG) delete env[name];
   Object.assign(env, { KATA_DB_ROOT: root, FORCE_COLOR: "0" }, options.env);
   if (options.path !== undefined) env.PATH = options.path;
-  return runProcess(
-    process.execPath,
-    ["--import", TSX_LOADER, ENTRY, ...args],
-    env,
-    options.onSpawn,
-  );
+  // The bundle scripts/bin/db would run, built once by the global setup (node by absolute
+  // path: a test may replace PATH).
+  return runProcess(process.execPath, [inject("cliBundle"), ...args], env, options.onSpawn);
 }
 
 /** Run a program to its end with stdin closed (no terminal), collecting its output. */

@@ -43,10 +43,19 @@ afterAll(async () => {
   if (local) await dropDatabase(local);
 });
 
+/**
+ * The server's databases, but for the other test files' own ones (test/helpers/database.ts:
+ * `kata_test_<12 hex>`), which come and go while files run in parallel. This file's database,
+ * and anything made from it (a branch copy is `<name>__kata_<id>`), stays in the comparison.
+ */
 const databases = async () => {
+  const own = new URL(local).pathname.slice(1);
+  const otherFiles = (name: string) => name !== own && /^kata_test_[0-9a-f]{12}$/.test(name);
   const sql = postgres(inject("adminUrl"), { max: 1, onnotice: () => {} });
   try {
-    return (await sql`SELECT datname FROM pg_database ORDER BY datname`).map((r) => r.datname);
+    return (await sql`SELECT datname FROM pg_database ORDER BY datname`)
+      .map((r) => r.datname as string)
+      .filter((name) => !otherFiles(name));
   } finally {
     await sql.end();
   }
