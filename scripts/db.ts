@@ -5,6 +5,7 @@
 import { minimist } from "zx";
 import check from "./commands/check.ts";
 import down from "./commands/down.ts";
+import follow from "./commands/follow.ts";
 import generate from "./commands/generate.ts";
 import logs from "./commands/logs.ts";
 import migrate from "./commands/migrate.ts";
@@ -26,6 +27,7 @@ const commands: Command[] = [
   check,
   reset,
   seed,
+  follow,
   psql,
   redisCli,
   logs,
@@ -45,6 +47,7 @@ Environment (from .env, created from .env.example by \`db up\`; real variables w
   REDIS_URL      the Redis of the local stack
   DB_BACKEND     docker, native or embedded (empty: automatic)
   KATA_DB_ROOT   the project directory holding .env and .data/ (default: this package)
+  PGCONNECT_TIMEOUT  seconds to wait for PostgreSQL (default 10; connect_timeout in the URL wins)
   DEBUG          print stack traces of failures
 
 Exit codes: 0 success; 1 failure, refusal, or \`status\` not clean; 2 wrong usage.`;

@@ -2,7 +2,8 @@
 // snake_case mapping drizzle-kit used to generate the migrations.
 
 import { drizzle } from "drizzle-orm/postgres-js";
-import postgres from "postgres";
+import type postgres from "postgres";
+import { openPostgres } from "./connection.ts";
 import * as schema from "./schema/index.ts";
 
 export interface CreateDbOptions {
@@ -13,11 +14,8 @@ export interface CreateDbOptions {
 }
 
 export function createDb(url: string, options: CreateDbOptions = {}) {
-  const client = postgres(url, {
-    max: options.max ?? 10,
-    onnotice: () => {},
-    ...options.postgres,
-  });
+  // The connect deadline and the bounded reconnect of src/connection.ts.
+  const client = openPostgres(url, { max: options.max ?? 10, ...options.postgres });
   return drizzle({ client, schema, casing: "snake_case" });
 }
 

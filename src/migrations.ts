@@ -36,6 +36,8 @@ export interface Migration {
   when: number;
   /** SHA-256 (hex) of the file's exact bytes, as drizzle-orm's migrator computes it. */
   hash: string;
+  /** The file's text, as hashed. */
+  text: string;
   statements: string[];
   transactional: boolean;
 }
@@ -63,6 +65,7 @@ export function readMigrations(folder = MIGRATIONS_FOLDER): Migration[] {
       tag: entry.tag,
       when: entry.when,
       hash: sha256(text),
+      text,
       statements: text
         .split("--> statement-breakpoint")
         .map((statement) => statement.trim())

@@ -13,9 +13,13 @@
 // - applies pending files in journal order (the integrity check refuses a journal whose
 //   timestamps go backwards, which drizzle-kit would silently skip);
 // - records in drizzle's own drizzle.__drizzle_migrations (hash, created_at = the journal's
-//   `when`), so `drizzle-kit migrate` agrees on what is applied.
+//   `when`), so `drizzle-kit migrate` agrees on what is applied;
+// - knows a migration by its content as well as by its time: a migration regenerated with the same
+//   SQL under a new tag and timestamp (a branch rebased on main, docs/guards.md's collision fix) is
+//   the one applied, and its record moves to the new time, with nothing re-applied.
 
-import postgres from "postgres";
+import type postgres from "postgres";
+import { openPostgres } from "./connection.ts";
 import { verifyIntegrity } from "./integrity.ts";
 import {
   MIGRATIONS_FOLDER,
@@ -42,6 +46,17 @@ export interface MigrationStatus {
   modified: string[];
   /** Recorded as applied (by created_at), with no such migration in the folder. */
   unknown: string[];
+  /** The records behind `unknown`, for tools that can say more (the CLI looks them up in git). */
+  unknownRecords: AppliedRecord[];
+  /** Applied under another created_at with the same content: `migrate` moves the record. */
+  moved: { tag: string; from: string }[];
+}
+
+/** One row of drizzle.__drizzle_migrations. */
+export interface AppliedRecord {
+  hash: string;
+  /** The journal's `when` of the migration applied, as text (a bigint). */
+  createdAt: string;
 }
 
 export interface MigrateOptions {
@@ -60,18 +75,19 @@ export class MigrationError extends Error {
     readonly file?: string,
     readonly statement?: string,
     readonly code?: string,
+    /** For a refusal: what was found, so a caller can explain it further. */
+    readonly status?: MigrationStatus,
   ) {
     super(message);
   }
 }
 
-interface AppliedRow {
+export interface AppliedRow {
   hash: string;
   created_at: string;
 }
 
-const connect = (url: string) =>
-  postgres(url, { max: 1, onnotice: () => {}, connect_timeout: 10, idle_timeout: 1 });
+const connect = (url: string) => openPostgres(url, { max: 1, idle_timeout: 1 });
 
 async function readApplied(sql: postgres.Sql): Promise<AppliedRow[]> {
   const [exists] = await sql<{ exists: boolean }[]>`
@@ -81,21 +97,43 @@ async function readApplied(sql: postgres.Sql): Promise<AppliedRow[]> {
     SELECT hash, created_at::text FROM drizzle.__drizzle_migrations ORDER BY created_at, id`;
 }
 
-function compare(local: Migration[], applied: AppliedRow[]): MigrationStatus {
+/** What is applied, pending, modified, unknown or moved, from the folder and the records. */
+export function compareMigrations(local: Migration[], applied: AppliedRow[]): MigrationStatus {
   const byWhen = new Map(applied.map((row) => [String(row.created_at), row.hash]));
   const localWhens = new Set(local.map((m) => String(m.when)));
-  const status: MigrationStatus = { applied: [], pending: [], modified: [], unknown: [] };
+  const status: MigrationStatus = {
+    applied: [],
+    pending: [],
+    modified: [],
+    unknown: [],
+    unknownRecords: [],
+    moved: [],
+  };
+  const pending: Migration[] = [];
   for (const migration of local) {
     const hash = byWhen.get(String(migration.when));
-    if (hash === undefined) status.pending.push(migration.tag);
+    if (hash === undefined) pending.push(migration);
     else if (hash !== migration.hash) status.modified.push(migration.tag);
     else status.applied.push(migration.tag);
   }
-  for (const row of applied) {
-    if (!localWhens.has(String(row.created_at))) {
-      status.unknown.push(`created_at ${row.created_at} (hash ${row.hash.slice(0, 12)}…)`);
+  const unknown = applied.filter((row) => !localWhens.has(String(row.created_at)));
+  for (const row of unknown) {
+    // Known by content: exactly one pending file has these bytes (the same SQL, regenerated).
+    const same = pending.filter((m) => m.hash === row.hash);
+    const match = same.length === 1 ? same[0] : undefined;
+    if (match) {
+      pending.splice(pending.indexOf(match), 1);
+      status.moved.push({ tag: match.tag, from: String(row.created_at) });
+      continue;
     }
+    status.unknown.push(`created_at ${row.created_at} (hash ${row.hash.slice(0, 12)}…)`);
+    status.unknownRecords.push({ hash: row.hash, createdAt: String(row.created_at) });
   }
+  const moved = new Set(status.moved.map((m) => m.tag));
+  status.applied = local
+    .map((m) => m.tag)
+    .filter((t) => moved.has(t) || status.applied.includes(t));
+  status.pending = pending.map((m) => m.tag);
   return status;
 }
 
@@ -107,7 +145,7 @@ export async function migrationStatus(opts: {
   const local = readMigrations(opts.folder ?? MIGRATIONS_FOLDER);
   const sql = connect(opts.url);
   try {
-    return compare(local, await readApplied(sql));
+    return compareMigrations(local, await readApplied(sql));
   } finally {
     await sql.end();
   }
@@ -122,6 +160,9 @@ function refusal(status: MigrationStatus): string | undefined {
   }
   return undefined;
 }
+
+/** The refusal for a status, or undefined when migrating may go ahead (for callers that check first). */
+export const refusalOf = (status: MigrationStatus) => refusal(status);
 
 /** Apply every pending migration; returns the tags applied now (empty when up to date). */
 export async function migrate(opts: MigrateOptions): Promise<{ applied: string[] }> {
@@ -155,9 +196,18 @@ export async function migrate(opts: MigrateOptions): Promise<{ applied: string[]
       await conn.unsafe(`CREATE SCHEMA IF NOT EXISTS drizzle`);
       await conn.unsafe(`CREATE TABLE IF NOT EXISTS drizzle.__drizzle_migrations (
         id SERIAL PRIMARY KEY, hash text NOT NULL, created_at bigint)`);
-      const status = compare(local, await readApplied(conn));
+      const status = compareMigrations(local, await readApplied(conn));
       const refused = refusal(status);
-      if (refused) throw new MigrationError(refused);
+      if (refused) throw new MigrationError(refused, undefined, undefined, undefined, status);
+
+      for (const { tag, from } of status.moved) {
+        const migration = local.find((m) => m.tag === tag) as Migration;
+        await conn`UPDATE drizzle.__drizzle_migrations SET created_at = ${migration.when}
+                   WHERE created_at = ${from} AND hash = ${migration.hash}`;
+        log(
+          `recognised ${tag} by its content (applied as created_at ${from}): record moved, nothing re-applied`,
+        );
+      }
 
       const pending = new Set(status.pending);
       const applied: string[] = [];

@@ -156,7 +156,11 @@ describe("API keys", () => {
     const active = createApiKey();
     const revoked = createApiKey();
     const expiring = createApiKey();
-    const past = new Date(Date.now() + 50);
+    // Issued a second ago, so revoked_at and expires_at (after created_at, as the CHECKs
+    // demand) are in the past however long the insert takes on a loaded machine.
+    const issued = Date.now() - 1000;
+    const createdAt = new Date(issued);
+    const past = new Date(issued + 50);
     await db.insert(apiKeys).values([
       { teamId, createdBy: userId, name: "active", prefix: active.prefix, keyHash: active.keyHash },
       {
@@ -165,7 +169,8 @@ describe("API keys", () => {
         name: "revoked",
         prefix: revoked.prefix,
         keyHash: revoked.keyHash,
-        revokedAt: new Date(Date.now() + 10),
+        createdAt,
+        revokedAt: new Date(issued + 10),
       },
       {
         teamId,
@@ -173,10 +178,10 @@ describe("API keys", () => {
         name: "expiring",
         prefix: expiring.prefix,
         keyHash: expiring.keyHash,
+        createdAt,
         expiresAt: past,
       },
     ]);
-    await new Promise((resolve) => setTimeout(resolve, 100));
     const stored = await database.sql`SELECT key_hash FROM api_keys WHERE key_hash = ${active.key}`;
     expect(stored).toHaveLength(0);
 

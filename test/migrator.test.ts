@@ -53,6 +53,8 @@ describe("migrate", () => {
       pending: [],
       modified: [],
       unknown: [],
+      unknownRecords: [],
+      moved: [],
     });
   });
 
@@ -149,6 +151,42 @@ describe("migrate", () => {
       /refusing to migrate: the database has applied migrations this folder does not know: created_at 1/,
     );
     expect((await migrationStatus({ url })).unknown).toHaveLength(1);
+  });
+
+  it("knows a migration regenerated with the same SQL under a new tag: moves its record, applies nothing twice", async () => {
+    const url = await emptyDatabase();
+    const base = readMigrations().at(-1)?.when ?? 0;
+    const sqlX = "CREATE TABLE from_branch (id int);\n";
+    const branch = copyMigrations();
+    addMigration(branch, "0003_from_branch", sqlX, base + 1000);
+    await migrate({ url, folder: branch });
+
+    // The branch rebased on main: a teammate's 0003 first, the same SQL regenerated as 0004.
+    const rebased = copyMigrations();
+    addMigration(rebased, "0003_teammate", "CREATE TABLE teammate (id int);\n", base + 2000);
+    addMigration(rebased, "0004_from_branch", sqlX, base + 3000);
+    const status = await migrationStatus({ url, folder: rebased });
+    expect(status).toMatchObject({
+      pending: ["0003_teammate"],
+      unknown: [],
+      moved: [{ tag: "0004_from_branch", from: String(base + 1000) }],
+    });
+    expect(status.applied).toContain("0004_from_branch");
+
+    const lines: string[] = [];
+    const { applied } = await migrate({ url, folder: rebased, log: (l) => lines.push(l) });
+    expect(applied).toEqual(["0003_teammate"]);
+    expect(lines.join("\n")).toMatch(/recognised 0004_from_branch by its content/);
+    // The records are exactly the folder's (time and hash), which is all drizzle-kit compares.
+    const records = await withSql(
+      url,
+      (sql) =>
+        sql`SELECT hash, created_at::text FROM drizzle.__drizzle_migrations ORDER BY created_at`,
+    );
+    expect(records.map((r) => [r.hash, r.created_at])).toEqual(
+      readMigrations(rebased).map((m) => [m.hash, String(m.when)]),
+    );
+    expect((await migrationStatus({ url, folder: rebased })).moved).toEqual([]);
   });
 
   it("refuses a migration stamped before the one it follows (two branches collided)", async () => {

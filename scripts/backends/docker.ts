@@ -1,13 +1,25 @@
 // `docker`: docker-compose.yml of this package, its variables derived from DATABASE_URL and
-// REDIS_URL (one source of truth), one compose project per project directory.
+// REDIS_URL (one source of truth), one compose project per checkout. The PostgreSQL it starts runs
+// with this checkout's cluster_name (scripts/lib/checkout.ts), so the fast path of `db up` can
+// tell its own stack from whatever else answers at DATABASE_URL. A failed `db up` removes what it
+// created (containers, fresh volumes) and stops what it started; data that was there stays.
 
-import { basename, join } from "node:path";
+import { join } from "node:path";
+import {
+  checkoutId,
+  clusterName,
+  describeOwner,
+  ownedBy,
+  parseClusterName,
+  recordCheckout,
+} from "../lib/checkout.ts";
 import type { Config } from "../lib/env.ts";
 import { PACKAGE_ROOT } from "../lib/env.ts";
-import { probePostgres } from "../lib/pg.ts";
+import { type PostgresHealth, probePostgres } from "../lib/pg.ts";
+import { describePortHolder } from "../lib/port-holder.ts";
 import { pingRedis, type RedisHealth } from "../lib/redis.ts";
-import { interactive, sh, which } from "../lib/system.ts";
-import { CliError, task } from "../lib/task.ts";
+import { interactive, listenAddress, portInUse, sh, which } from "../lib/system.ts";
+import { CliError, errorLine, task } from "../lib/task.ts";
 import type { Backend } from "./backend.ts";
 
 export const COMPOSE_FILE = join(PACKAGE_ROOT, "docker-compose.yml");
@@ -21,14 +33,19 @@ export function composeEnv(config: Config): Record<string, string> {
     POSTGRES_DB: postgres.database,
     POSTGRES_PORT: String(postgres.port),
     ...(redis ? { REDIS_PORT: String(redis.port) } : {}),
+    KATA_CLUSTER_NAME: clusterName(config.root),
   };
 }
 
-/** One compose project per project directory, so two checkouts never share a volume. */
-export const composeProject = (config: Config) =>
-  `kata-db-${basename(config.root)
-    .toLowerCase()
-    .replace(/[^a-z0-9_-]+/g, "-")}`;
+/**
+ * One compose project per checkout: the directory's name for people reading `docker ps`, and the
+ * checkout's id (from its real path) so two checkouts named alike (…/a/db, …/b/db) never share
+ * containers or volumes.
+ */
+export function composeProject(config: Pick<Config, "root">): string {
+  const owner = parseClusterName(clusterName(config.root));
+  return `kata-db-${owner?.label ?? "root"}-${checkoutId(config.root)}`;
+}
 
 const composeArgs = (config: Config) => [
   "compose",
@@ -62,29 +79,163 @@ async function requireEngine(why: string): Promise<void> {
 const redisHealth = async (config: Config): Promise<RedisHealth> =>
   config.redis ? pingRedis(config.redis) : { healthy: false, reason: "REDIS_URL is not set" };
 
+/** The project's containers (any state) and named volumes, as the engine sees them. */
+interface ProjectState {
+  /** service → state ("running", "exited", "created"…) and the host ports it publishes. */
+  services: Map<string, { state: string; ports: number[] }>;
+  volumes: string[];
+}
+
+async function projectState(config: Config): Promise<ProjectState> {
+  const [ps, volumes] = await Promise.all([
+    compose(config, ["ps", "--all", "--format", "json"]),
+    sh`docker volume ls --quiet --filter ${`label=com.docker.compose.project=${composeProject(config)}`}`,
+  ]);
+  // compose 2.21+ prints one JSON object per line; older releases one array.
+  const text = ps.stdout.trim();
+  const rows: { Service: string; State: string; Publishers?: { PublishedPort: number }[] }[] =
+    text.startsWith("[")
+      ? JSON.parse(text)
+      : text
+          .split("\n")
+          .filter(Boolean)
+          .map((line) => JSON.parse(line));
+  const services = new Map(
+    rows.map((row) => [
+      row.Service,
+      {
+        state: row.State,
+        ports: (row.Publishers ?? []).map((p) => p.PublishedPort).filter((p) => p > 0),
+      },
+    ]),
+  );
+  return { services, volumes: volumes.stdout.split("\n").filter(Boolean) };
+}
+
+const publishedByUs = (state: ProjectState, port: number) =>
+  [...state.services.values()].some((s) => s.state === "running" && s.ports.includes(port));
+
+const isAuthFailure = (health: PostgresHealth) =>
+  health.code === "28P01" || health.code === "28000";
+
+/** The one line for a port of ours that something else holds: who, and what to do. */
+function portHeld(config: Config, which: "DATABASE_URL" | "REDIS_URL", pg?: PostgresHealth) {
+  const port = which === "DATABASE_URL" ? config.postgres.port : (config.redis?.port ?? 0);
+  const program = describePortHolder(port);
+  let who = program ? `${program.replace(", ", " (")})` : "another program";
+  let fix = "stop it";
+  if (pg?.healthy) {
+    who = `${describeOwner(pg.clusterName, config.root)}${program ? ` (${program})` : ""}`;
+    if (parseClusterName(pg.clusterName)) fix = "stop it (`db down` in that checkout)";
+  } else if (pg && isAuthFailure(pg)) {
+    who = `a PostgreSQL that refuses DATABASE_URL's user or password, not this checkout's docker stack${program ? ` (${program})` : ""}`;
+  }
+  return new CliError(
+    `port ${port} of ${which} is held by ${who}: ${fix}, or choose a free port in ${which} (.env)`,
+  );
+}
+
+/** Refuse before creating anything when a port the stack publishes is taken by someone else. */
+async function refuseTakenPorts(config: Config, state: ProjectState, pg: PostgresHealth) {
+  const { postgres, redis } = config;
+  if (
+    !publishedByUs(state, postgres.port) &&
+    (await portInUse(postgres.port, listenAddress(postgres.host)))
+  ) {
+    throw portHeld(config, "DATABASE_URL", pg);
+  }
+  if (
+    redis &&
+    !publishedByUs(state, redis.port) &&
+    (await portInUse(redis.port, listenAddress(redis.host)))
+  ) {
+    throw portHeld(config, "REDIS_URL");
+  }
+}
+
+/**
+ * Put the project back as it was before this `db up`: containers it created are removed,
+ * containers it started are stopped, volumes it created are removed (they hold nothing yet).
+ * Volumes that existed before are never touched.
+ */
+async function undo(config: Config, before: ProjectState): Promise<void> {
+  const after = await projectState(config);
+  const created = [...after.services.keys()].filter((s) => !before.services.has(s));
+  const started = [...after.services.keys()].filter(
+    (s) => before.services.has(s) && before.services.get(s)?.state !== "running",
+  );
+  if (before.services.size === 0) {
+    // Nothing of the project existed: `down` also removes the network compose made (not volumes).
+    await compose(config, ["down", "--timeout", "5"]);
+  } else {
+    if (created.length) await compose(config, ["rm", "--stop", "--force", ...created]);
+    if (started.length) await compose(config, ["stop", "--timeout", "5", ...started]);
+  }
+  const fresh = after.volumes.filter((v) => !before.volumes.includes(v));
+  if (fresh.length) await sh`docker volume rm ${fresh}`;
+}
+
+/** What a failed `compose up` or a refused login means, in one line. */
+function explainUpFailure(config: Config, error: unknown): unknown {
+  const line = errorLine(error);
+  if (/address already in use|port is already allocated/.test(line)) {
+    const port = Number(/:(\d+)(?::|\s|$)/.exec(line.split("listen tcp")[1] ?? "")?.[1]);
+    return portHeld(config, port === config.redis?.port ? "REDIS_URL" : "DATABASE_URL");
+  }
+  return error;
+}
+
+/** The refusal when the stack's own PostgreSQL does not take DATABASE_URL's password. */
+function passwordChanged(config: Config): CliError {
+  const volume = `${composeProject(config)}_postgres-data`;
+  return new CliError(
+    `PostgreSQL of this checkout's docker stack refused DATABASE_URL's user or password: its volume ${volume} was initialised with other credentials (the image applies them only on first start) — put the old ones back in DATABASE_URL (.env), or \`db down --volumes\` to start afresh (deletes the data)`,
+  );
+}
+
 export const docker: Backend = {
   name: "docker",
 
   async up(config, why) {
     const { host, port } = config.postgres;
-    // Already up: answer without spawning docker at all (`db up` must be fast when nothing to do).
+    // Already up: answer without spawning docker at all (`db up` must be fast when nothing to do),
+    // but only when the server at the URL says it is this checkout's (cluster_name).
     const [pg, redis] = await Promise.all([
       probePostgres(config.postgres.url),
       redisHealth(config),
     ]);
-    if (pg.healthy && redis.healthy) {
+    const ours = pg.healthy && ownedBy(pg.clusterName, config.root);
+    if (ours && redis.healthy) {
       await task("Docker stack", async (step) =>
         step.done(`PostgreSQL ${pg.version} and Redis already running (docker) at ${host}:${port}`),
       );
       return { redis };
     }
+    if (pg.healthy && !ours) throw portHeld(config, "DATABASE_URL", pg);
     await requireEngine(why);
-    await task("docker compose up --wait", async () => {
-      await compose(config, ["up", "--wait", "--detach"]);
-    });
-    const after = await probePostgres(config.postgres.url);
-    if (!after.healthy)
-      throw new CliError(`PostgreSQL at ${host}:${port} is not usable: ${after.reason}`);
+    recordCheckout(config.root);
+    const before = await projectState(config);
+    if (isAuthFailure(pg) && before.services.get("postgres")?.state === "running") {
+      throw passwordChanged(config);
+    }
+    await refuseTakenPorts(config, before, pg);
+    try {
+      await task("docker compose up --wait", async () => {
+        try {
+          await compose(config, ["up", "--wait", "--detach"]);
+        } catch (error) {
+          throw explainUpFailure(config, error);
+        }
+      });
+      const after = await probePostgres(config.postgres.url);
+      if (isAuthFailure(after)) throw passwordChanged(config);
+      if (!after.healthy)
+        throw new CliError(`PostgreSQL at ${host}:${port} is not usable: ${after.reason}`);
+      if (!ownedBy(after.clusterName, config.root)) throw portHeld(config, "DATABASE_URL", after);
+    } catch (error) {
+      await undo(config, before);
+      throw error;
+    }
     return { redis: await redisHealth(config) };
   },
 
@@ -96,7 +247,8 @@ export const docker: Backend = {
   },
 
   async running(config) {
-    return (await probePostgres(config.postgres.url)).healthy;
+    const pg = await probePostgres(config.postgres.url);
+    return pg.healthy && ownedBy(pg.clusterName, config.root);
   },
 
   async logs(config, { service, follow }) {

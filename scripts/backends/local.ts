@@ -13,10 +13,12 @@ import {
   rmSync,
   writeFileSync,
 } from "node:fs";
+import { platform } from "node:os";
 import { join, relative } from "node:path";
 import { expBackoff, retry } from "zx";
+import { clusterName, describeOwner, ownedBy, parseClusterName } from "../lib/checkout.ts";
 import type { Config } from "../lib/env.ts";
-import { createDatabase, ensureDatabase } from "../lib/pg.ts";
+import { createDatabase, ensureDatabase, probePostgres } from "../lib/pg.ts";
 import {
   dataDirMajor,
   embeddedBinaries,
@@ -44,13 +46,13 @@ import type { Backend } from "./backend.ts";
 export const REDIS_MISSING =
   "redis-server is not on PATH: install Redis 7 (Debian/Ubuntu: apt-get install redis-server; macOS: brew install redis), enter the Nix shell (nix develop), or use --backend docker";
 
-const postgresDir = (config: Config) => join(config.dataDir, "postgres");
+export const postgresDir = (config: Config) => join(config.dataDir, "postgres");
 const redisDir = (config: Config) => join(config.dataDir, "redis");
 const redisPidFile = (config: Config) => join(redisDir(config), "redis.pid");
 const show = (config: Config, path: string) => relative(config.root, path) || ".";
 
 /** The running postmaster of a data directory: postmaster.pid holds its pid (line 1) and port (line 4). */
-function runningPostgres(dir: string): { pid: number; port: number } | undefined {
+export function runningPostgres(dir: string): { pid: number; port: number } | undefined {
   const file = join(dir, "postmaster.pid");
   const pid = livePid(file);
   if (!pid) return undefined;
@@ -144,8 +146,17 @@ async function upPostgres(
     }
     const address = listenAddress(target.host);
     if (await portInUse(target.port, address)) {
+      // Whose is it? Our servers say in cluster_name; a stranger may not let us ask.
+      // Briefly: a PostgreSQL answers at once, and a program that does not is "another program".
+      const other = await probePostgres(target.url, 2);
+      const who = describeOwner(other.clusterName, config.root);
+      const whose = !other.healthy
+        ? "another program"
+        : parseClusterName(other.clusterName)
+          ? `${who}'s PostgreSQL`
+          : who;
       throw new CliError(
-        `port ${target.port} of DATABASE_URL is in use by another program: stop it, or choose a free port in DATABASE_URL (.env)`,
+        `port ${target.port} of DATABASE_URL is in use by ${whose}: stop it, or give this checkout a free port in DATABASE_URL (.env)`,
       );
     }
     const bin = await findBinaries();
@@ -157,13 +168,29 @@ async function upPostgres(
       bin,
       dataDir: dir,
       port: target.port,
-      settings: { listen_addresses: address },
+      // Who started it: other checkouts and commands tell this checkout's server by it.
+      settings: {
+        listen_addresses: address,
+        cluster_name: clusterName(config.root),
+        // Branch copies (scripts/lib/branch-copies.ts) by copy_file_range: a reflink where the
+        // filesystem has them. Linux only: macOS's clone fails outright off APFS.
+        ...(platform() === "linux" ? { file_copy_method: "clone" } : {}),
+      },
     });
     // A new cluster has no such database yet; creating it first keeps a FATAL "database does
     // not exist" out of the server log of every fresh start.
     if (major === undefined) await createDatabase(target);
   }
   const health = await ensureDatabase(target);
+  if (
+    health.healthy &&
+    parseClusterName(health.clusterName) &&
+    !ownedBy(health.clusterName, config.root)
+  ) {
+    throw new CliError(
+      `PostgreSQL at ${target.host}:${target.port} is ${describeOwner(health.clusterName, config.root)}'s, not this checkout's: give this checkout its own port in DATABASE_URL (.env)`,
+    );
+  }
   if (!health.healthy) {
     throw new CliError(
       health.code === "28P01" || health.code === "28000"

@@ -6,12 +6,13 @@
 #   2. flake.lock agrees with flake.nix (Nix's own locking, offline, never rewriting the lock);
 #   3. every locked node has rev, narHash and lastModified, and nixpkgs is pinned exactly to PIN_*;
 #   4. .envrc passes shellcheck;
-#   5. the flake's own logic, evaluated with a stub nixpkgs (a few lib functions and placeholder
+#   5. the flake's own logic, evaluated with a stub nixpkgs (scripts/ci/stub-nixpkgs: lib, placeholder
 #      packages): the systems, one flake check per check of scripts/ci/checks.sh (as checks.sh
 #      itself reports them) running `bash scripts/ci/checks.sh <name>` with the native backend,
 #      the dev shell's packages, one PostgreSQL major across flake, cluster code and npm lock;
 #   6. the npm lock handling: the packages the flake fetches for each system are exactly those npm
-#      itself would install there (npm's own npm-install-checks decides), each with its URL;
+#      installs there (reachable through entries npm's own npm-install-checks allows; on this
+#      machine, exactly what npm installed), each with its URL;
 #   7. the dev shell's hook, run in a scratch project with a fake npm: PATH, npm ci only when
 #      package-lock.json changed, survives strict mode and a failing npm, prints one line.
 # Needs: nix-instantiate and nix (Debian nix-bin), shellcheck, node and npm. Exits 1 with one line
@@ -134,49 +135,10 @@ let
   flake = import (rootPath + "/flake.nix");
   systems = [ "aarch64-darwin" "aarch64-linux" "x86_64-darwin" "x86_64-linux" ];
 
-  # The slice of nixpkgs' lib the flake uses, with the same meaning. A function missing here
-  # shows up as "attribute ... missing": add it with nixpkgs' semantics.
-  lib = {
-    genAttrs = names: f: builtins.listToAttrs (map (name: { inherit name; value = f name; }) names);
-    optionals = cond: list: if cond then list else [ ];
-    optionalString = cond: s: if cond then s else "";
-    toList = x: if builtins.isList x then x else [ x ];
-    hasPrefix = p: s: builtins.substring 0 (builtins.stringLength p) s == p;
-    last = list: builtins.elemAt list (builtins.length list - 1);
-    importJSON = path: builtins.fromJSON (builtins.readFile path);
-    cleanSource = src: { cleanSourceOf = src; };
-    cleanSourceWith = args: args // { isSource = true; };
-  };
-
-  # Placeholder packages: distinguishable, with a version, nothing to build.
-  stub = attr: version: { inherit attr version; name = "${attr}-${version}"; outPath = "/nix/store/00000000000000000000000000000000-${attr}"; };
-  pkgsFor = system:
-    let isLinux = builtins.match ".*-linux" system != null; in
-    {
-      nodejs_22 = stub "nodejs_22" "22.99.1";
-      postgresql_18 = stub "postgresql_18" "18.99";
-      redis = stub "redis" "8.99.2";
-      docker-client = stub "docker-client" "29.99";
-      docker-compose = stub "docker-compose" "2.99";
-      git = stub "git" "2.99";
-      nixfmt-tree = stub "nixfmt-tree" "1.99";
-      autoPatchelfHook = if isLinux then stub "autoPatchelfHook" "0" else throw "autoPatchelfHook used on ${system}";
-      stdenv = {
-        hostPlatform = { inherit system isLinux; isDarwin = !isLinux; };
-        cc.cc.lib = if isLinux then stub "gcc-lib" "0" else throw "stdenv.cc.cc.lib used on ${system}";
-        mkDerivation = args: { drv = args; };
-      };
-      mkShell = args: { shell = args; };
-      importNpmLock = {
-        __functor = _: args: { npmLockArgs = args; };
-        npmConfigHook = stub "npmConfigHook" "0";
-      };
-    };
-  nixpkgs = {
-    inherit lib;
-    # More systems than the flake supports: it must pick its own list.
-    legacyPackages = lib.genAttrs (systems ++ [ "i686-linux" "riscv64-linux" ]) pkgsFor;
-  };
+  # A stub of nixpkgs: lib functions with nixpkgs' meaning, placeholder packages (real
+  # derivations that never build) recording how the flake called them.
+  nixpkgs = import (rootPath + "/scripts/ci/stub-nixpkgs");
+  inherit (nixpkgs) lib;
   out = flake.outputs { self = out; inherit nixpkgs; };
 
   sort = builtins.sort builtins.lessThan;
@@ -230,7 +192,7 @@ let
           "${system}.${name}: autoPatchelf must run on Linux only"
         ++ check ((builtins.tryEval (builtins.deepSeq [ drv.nativeBuildInputs drv.buildInputs ] true)).success)
           "${system}.${name}: uses a package that does not exist on ${system}"
-        ++ check (src.isSource or false
+        ++ check (src._isLibCleanSourceWith or false
             && !(src.filter "/s/node_modules" "directory") && !(src.filter "/s/.data" "directory")
             && !(src.filter "/s/.env" "regular") && src.filter "/s/src" "directory"
             && src.filter "/s/drizzle" "directory" && src.filter "/s/package-lock.json" "regular")
@@ -257,7 +219,7 @@ NIX
 # shellcheck disable=SC2086 # $known is a word list on purpose
 names_nix="[ $(printf '"%s" ' $known)]"
 result=$(nix-instantiate --eval --strict --json "$tmp/stub.nix" --argstr root "$root" --arg checkNames "$names_nix" 2>&1) ||
-  fail "evaluating the flake with a stub nixpkgs failed: $(nix_error "$result") (a package or lib function the stub in this script lacks is reported as missing)"
+  fail "evaluating the flake with a stub nixpkgs failed: $(nix_error "$result") (a package or lib function scripts/ci/stub-nixpkgs lacks is reported as missing)"
 echo "$result" >"$tmp/result.json"
 # shellcheck disable=SC2016 # JavaScript template literal
 problems=$(node -p 'const p = JSON.parse(require("fs").readFileSync(process.argv[1])).problems;
@@ -290,33 +252,79 @@ const installs = (entry, platform) => {
     return false;
   }
 };
+// What npm installs on a platform: everything reachable from the project through the
+// dependencies it resolves there (nearest node_modules/<name> up the tree), never through an
+// entry npm's own platform check rules out. Written apart from the flake's Nix on purpose, and
+// held to what npm really installed on this machine below.
+const parentOf = (path) => {
+  const i = path.lastIndexOf("/node_modules/");
+  return i < 0 ? "" : path.slice(0, i);
+};
+const resolveDep = (from, dep) => {
+  for (let at = from; ; at = parentOf(at)) {
+    const candidate = `${at ? `${at}/` : ""}node_modules/${dep}`;
+    if (candidate in lock.packages) return candidate;
+    if (!at) return undefined;
+  }
+};
+const npmInstalls = (platform) => {
+  const reached = new Set([""]);
+  const queue = [""];
+  while (queue.length) {
+    const path = queue.shift();
+    const entry = lock.packages[path];
+    const optionalPeers = Object.keys(entry.peerDependenciesMeta ?? {}).filter(
+      (n) => entry.peerDependenciesMeta[n].optional,
+    );
+    const names = entry.link
+      ? []
+      : [
+          ...Object.keys(entry.dependencies ?? {}),
+          ...Object.keys(entry.optionalDependencies ?? {}),
+          ...(path === "" ? Object.keys(entry.devDependencies ?? {}) : []),
+          ...Object.keys(entry.peerDependencies ?? {}).filter((n) => !optionalPeers.includes(n)),
+        ];
+    const next = entry.link ? [entry.resolved] : names.map((n) => resolveDep(path, n));
+    for (const dep of next) {
+      if (dep === undefined || reached.has(dep) || !installs(lock.packages[dep], platform)) continue;
+      reached.add(dep);
+      queue.push(dep);
+    }
+  }
+  return reached;
+};
 const problems = [];
+const wanted = {};
 for (const [system, platform] of Object.entries(env)) {
   const got = resolved[system] ?? {};
+  wanted[system] = npmInstalls(platform);
   for (const [path, entry] of Object.entries(lock.packages)) {
     if (!path.includes("node_modules/") || entry.link || entry.inBundle) continue;
     const name = entry.name ?? path.slice(path.lastIndexOf("node_modules/") + "node_modules/".length);
     const url = entry.resolved ?? `https://registry.npmjs.org/${name}/-/${name.split("/").pop()}-${entry.version}.tgz`;
-    const want = installs(entry, platform);
+    const want = wanted[system].has(path);
     if (want && got[path] !== url) problems.push(`${system}: ${path} should be fetched from ${url}, flake has ${got[path] ?? "nothing"}`);
-    if (!want && path in got) problems.push(`${system}: ${path} is not for ${system} but the flake fetches it`);
+    if (!want && path in got) problems.push(`${system}: ${path} is not installed by npm on ${system} but the flake fetches it`);
   }
 }
-// Where npm already installed here, everything it installed must have a URL for this system.
+// Where npm already installed here, what it installed (its hidden lockfile) is exactly what the
+// reckoning above expects for this system: npm itself is the judge of that reckoning.
 const hidden = "node_modules/.package-lock.json";
 const here = { "linux-x64": "x86_64-linux", "linux-arm64": "aarch64-linux", "darwin-x64": "x86_64-darwin", "darwin-arm64": "aarch64-darwin" }[`${process.platform}-${process.arch}`];
 if (here && fs.existsSync(hidden)) {
-  for (const path of Object.keys(JSON.parse(fs.readFileSync(hidden, "utf8")).packages)) {
-    const entry = lock.packages[path];
-    if (entry && !entry.link && !entry.inBundle && !(path in (resolved[here] ?? {})))
-      problems.push(`${here}: npm installed ${path} here, but the flake does not fetch it`);
+  const installed = new Set(Object.keys(JSON.parse(fs.readFileSync(hidden, "utf8")).packages));
+  for (const path of installed) {
+    if (lock.packages[path] && !wanted[here].has(path)) problems.push(`${here}: npm installed ${path} here, but the flake does not fetch it`);
+  }
+  for (const path of wanted[here]) {
+    if (path && !installed.has(path)) problems.push(`${here}: the flake fetches ${path}, which npm did not install here`);
   }
 }
 console.log(problems.slice(0, 3).join("; ") + (problems.length > 3 ? ` (and ${problems.length - 3} more)` : ""));
 JS
 )
 [ -z "$problems" ] || fail "npm lock handling: $problems"
-ok "npm lock: per system the flake fetches exactly what npm installs there, each with its registry URL"
+ok "npm lock: per system the flake fetches exactly what npm installs there (here: what npm installed), each with its registry URL"
 
 # 7. ── the dev shell's hook, run for real ────────────────────────────────────────────────────
 node -e 'require("fs").writeFileSync(process.argv[2], JSON.parse(require("fs").readFileSync(process.argv[1])).shellHook)' \

@@ -9,6 +9,61 @@ import { interactive, sh } from "../lib/system.ts";
 import { CliError, info, print, task, UsageError } from "../lib/task.ts";
 
 export const DRIZZLE_KIT = drizzleKit(PACKAGE_ROOT);
+const DRIZZLE_KIT_BIN = join(PACKAGE_ROOT, "node_modules", "drizzle-kit", "bin.cjs");
+const ANSWERING = join(PACKAGE_ROOT, "scripts", "lib", "drizzle-kit-answers.mjs");
+
+interface Answer {
+  entity: "column" | "table";
+  table?: string;
+  /** Renamed from; absent: created. */
+  from?: string;
+  to: string;
+}
+
+const list = (value: unknown): string[] =>
+  value === undefined ? [] : (Array.isArray(value) ? value : [value]).map(String);
+
+/** `--rename teams.slug=handle` (a column), `--rename teams=groups` (a table), `--create teams.handle`. */
+function parseAnswers(renames: string[], creates: string[]): Answer[] {
+  const name = "[A-Za-z_][A-Za-z0-9_$]*";
+  return [
+    ...renames.map((flag): Answer => {
+      const column = new RegExp(`^(${name})\\.(${name})=(${name})$`).exec(flag);
+      if (column)
+        return { entity: "column", table: column[1], from: column[2], to: column[3] as string };
+      const table = new RegExp(`^(${name})=(${name})$`).exec(flag);
+      if (table) return { entity: "table", from: table[1], to: table[2] as string };
+      throw new UsageError(
+        `--rename takes table.old_column=new_column or old_table=new_table, not '${flag}'`,
+      );
+    }),
+    ...creates.map((flag): Answer => {
+      const column = new RegExp(`^(${name})\\.(${name})$`).exec(flag);
+      if (column) return { entity: "column", table: column[1], to: column[2] as string };
+      if (new RegExp(`^${name}$`).test(flag)) return { entity: "table", to: flag };
+      throw new UsageError(`--create takes table.new_column or new_table, not '${flag}'`);
+    }),
+  ];
+}
+
+interface Question {
+  entity: string;
+  name: string;
+  table?: string;
+  from: string[];
+}
+
+/** The one line for a rename question nobody answered: what drizzle-kit asks, and the flag. */
+function unanswered(q: Question): string {
+  const from = q.from.join(" or ");
+  if (q.entity === "column" && q.table) {
+    return `drizzle-kit asks whether column ${q.name} of table ${q.table} is new or renamed from ${from}, and there is no terminal to answer: run \`db generate --rename ${q.table}.${q.from[0]}=${q.name}\` (or \`--create ${q.table}.${q.name}\` if it is new)`;
+  }
+  if (q.entity === "table") {
+    return `drizzle-kit asks whether table ${q.name} is new or renamed from ${from}, and there is no terminal to answer: run \`db generate --rename ${q.from[0]}=${q.name}\` (or \`--create ${q.name}\` if it is new)`;
+  }
+  return `drizzle-kit asks whether ${q.entity} ${q.name} is new or renamed from ${from}, and there is no terminal to answer: run \`db generate\` in a terminal`;
+}
 const FOLDER = join(PACKAGE_ROOT, "drizzle");
 
 /**
@@ -49,7 +104,7 @@ export default {
   name: "generate",
   summary:
     "drizzle-kit generate from src/schema (+ the integrity file); never prompts without a TTY",
-  help: `Usage: db generate [--name NAME] [--custom]
+  help: `Usage: db generate [--name NAME] [--custom] [--rename table.old=new | old=new]…
 
 Generates the SQL migration for the changes in src/schema with drizzle-kit (into drizzle/ of this
 package) and records it in drizzle/migrations.sum, the integrity file (append-only: lines of
@@ -60,8 +115,12 @@ Run it again after editing a migration that is not committed yet (a --custom one
 \`-- squawk-ignore\` added): it records the file's new hash.
 
 --name NAME  the migration's name, e.g. add_team_quota (drizzle-kit picks one otherwise)
---custom     an empty migration to fill in by hand (SQL drizzle-kit does not generate)`,
-  flags: { string: ["name"], boolean: ["custom"] },
+--custom     an empty migration to fill in by hand (SQL drizzle-kit does not generate)
+--rename table.old_column=new_column, --rename old_table=new_table
+             answer drizzle-kit's rename question without a terminal (repeat for several)
+--create table.new_column, --create new_table
+             answer it with "created, not renamed"`,
+  flags: { string: ["name", "rename", "create"], boolean: ["custom"] },
   async run(args) {
     if (
       args.name !== undefined &&
@@ -74,28 +133,35 @@ Run it again after editing a migration that is not committed yet (a --custom one
       ...(args.name ? ["--name", args.name] : []),
       ...(args.custom ? ["--custom"] : []),
     ];
-    if (process.stdin.isTTY && process.stdout.isTTY) {
+    const answers = parseAnswers(list(args.rename), list(args.create));
+    if (answers.length === 0 && process.stdin.isTTY && process.stdout.isTTY) {
       // A person at a terminal answers drizzle-kit's questions directly.
       const code = await interactive(DRIZZLE_KIT, command);
       if (code !== 0) return code;
     } else {
       await task("drizzle-kit generate", async () => {
-        // stdin closed: a prompt fails at once instead of waiting for input that never comes.
+        // drizzle-kit in a wrapper that answers its rename questions from --rename/--create and
+        // stops at any other (scripts/lib/drizzle-kit-answers.mjs); stdin closed.
         const result = await sh({
           cwd: PACKAGE_ROOT,
           input: "",
           nothrow: true,
-        })`${DRIZZLE_KIT} ${command}`;
+          env: { ...process.env, KATA_DB_ANSWERS: JSON.stringify(answers), FORCE_COLOR: "0" },
+        })`${process.execPath} ${ANSWERING} ${DRIZZLE_KIT_BIN} ${command}`;
+        const asked = /KATA_DB_QUESTION (\{.*\})/.exec(result.stderr)?.[1];
+        if (asked) throw new CliError(unanswered(JSON.parse(asked) as Question));
         // drizzle-kit exits 0 here, having written nothing: the stderr line is the only sign.
         if (result.stderr.includes(NEEDS_TTY)) {
           throw new CliError(
-            "drizzle-kit needs to ask whether something was renamed, and there is no terminal: run `db generate` in a terminal",
+            "drizzle-kit needs to ask a question, and there is no terminal: run `db generate` in a terminal",
           );
         }
         if (!result.ok) throw result;
         const lines = result.stdout
           .split("\n")
-          .filter((line) => /No schema changes|migration/i.test(line));
+          .filter((line) =>
+            /No schema changes|migration|will be renamed|will be created/i.test(line),
+          );
         for (const line of lines) print(line.trim());
       });
     }

@@ -2,6 +2,8 @@ import { lastBackend } from "../backends/backend.ts";
 import { backends } from "../backends/index.ts";
 import type { Command } from "../lib/command.ts";
 import { isLocalHost, loadConfig } from "../lib/env.ts";
+import { notOurs } from "../lib/ownership.ts";
+import { probePostgres } from "../lib/pg.ts";
 import { interactive, which } from "../lib/system.ts";
 import { CliError } from "../lib/task.ts";
 
@@ -16,6 +18,15 @@ passed in PGPASSWORD, never on the command line).`,
   passThrough: true,
   async run(args) {
     const config = loadConfig();
+    // One bounded query first: a server that hangs or hangs up gives one line here, not a psql
+    // waiting on it (psql has no deadline unless connect_timeout is set).
+    const health = await probePostgres(config.postgres.url);
+    if (!health.healthy) throw new CliError(`${health.reason}: check DATABASE_URL, or \`db up\``);
+    const stranger = notOurs(config, health.clusterName);
+    if (stranger)
+      throw new CliError(
+        `${stranger}: give this checkout its own port in DATABASE_URL (.env), then \`db up\``,
+      );
     const backend = lastBackend(config);
     const client =
       backend && isLocalHost(config.postgres.host) ? backends[backend].client : undefined;

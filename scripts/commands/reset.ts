@@ -1,5 +1,7 @@
 import type { Command } from "../lib/command.ts";
+import { confirm } from "../lib/confirm.ts";
 import { loadConfig, requireLocal } from "../lib/env.ts";
+import { requireOwnServer } from "../lib/ownership.ts";
 import { connect, explainPgError, maintenanceUrl } from "../lib/pg.ts";
 import { CliError, task } from "../lib/task.ts";
 import { applyMigrations } from "./migrate.ts";
@@ -8,12 +10,16 @@ import { seedDatabase } from "./seed.ts";
 export default {
   name: "reset",
   summary: "drop and re-create the local database, migrate, seed (local targets only)",
-  help: `Usage: db reset
+  help: `Usage: db reset [--yes]
 
 Drops the database of DATABASE_URL (disconnecting its sessions), creates it again, applies every
 migration and seeds it. Refused unless DATABASE_URL points at this machine (127.0.0.1, localhost,
-::1). The server must be running (\`db up\`).`,
-  async run() {
+::1). The server must be running (\`db up\`).
+
+It says what it deletes and asks first on a terminal; without one it needs --yes.
+--yes  do not ask (scripts, CI)`,
+  flags: { boolean: ["yes"] },
+  async run(args) {
     const config = loadConfig();
     requireLocal(config, "reset the database");
     const { database } = config.postgres;
@@ -22,6 +28,12 @@ migration and seeds it. Refused unless DATABASE_URL points at this machine (127.
         `refusing to reset ${database}, a database PostgreSQL itself needs: give the project its own database in DATABASE_URL`,
       );
     }
+    const { host, port } = config.postgres;
+    await requireOwnServer(config);
+    await confirm(
+      `db reset deletes every row of database ${database} at ${host}:${port} and re-creates it with the seed data`,
+      Boolean(args.yes),
+    );
     await task(`Re-creating database ${database}`, async () => {
       const sql = connect(maintenanceUrl(config.postgres));
       try {

@@ -1,5 +1,6 @@
 import type { Command } from "../lib/command.ts";
 import { type Config, loadConfig } from "../lib/env.ts";
+import { requireOwnServer } from "../lib/ownership.ts";
 import { explainPgError } from "../lib/pg.ts";
 import { task } from "../lib/task.ts";
 
@@ -14,6 +15,7 @@ export async function seedDatabase(config: Config): Promise<void> {
   ]);
   const { database } = config.postgres;
   await task(`Seeding ${database}`, async (step) => {
+    await requireOwnServer(config);
     const db = createDb(config.postgres.url, { max: 1 });
     try {
       const total = await db.transaction(async (tx) => {

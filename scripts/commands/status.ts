@@ -4,6 +4,8 @@ import { lastBackend } from "../backends/backend.ts";
 import { REDIS_MISSING } from "../backends/local.ts";
 import type { Command } from "../lib/command.ts";
 import { type Config, isLocalHost, loadConfig } from "../lib/env.ts";
+import { describeUnknown } from "../lib/migration-origin.ts";
+import { notOurs } from "../lib/ownership.ts";
 import { probePostgres } from "../lib/pg.ts";
 import { redact } from "../lib/redact.ts";
 import { pingRedis, type RedisHealth } from "../lib/redis.ts";
@@ -15,7 +17,14 @@ interface Status {
   backend: string | null;
   postgres: { url: string; healthy: boolean; version: string | null; reason?: string };
   redis: { url: string | null; healthy: boolean; reason?: string };
-  migrations: { applied: string[]; pending: string[]; modified: string[]; unknown: string[] };
+  migrations: {
+    applied: string[];
+    pending: string[];
+    modified: string[];
+    unknown: string[];
+    /** Applied under another tag/time with the same SQL: `db migrate` moves the record. */
+    moved?: string[];
+  };
 }
 
 /**
@@ -59,6 +68,7 @@ function printTable(status: Status): void {
     [chalk.yellow("● pending "), pending],
     [chalk.red("✖ modified"), modified],
     [chalk.red("? unknown "), unknown],
+    [chalk.yellow("↷ moved   "), migrations.moved ?? []],
   ];
   for (const [label, tags] of rows) for (const tag of tags) print(`  ${label}  ${tag}`);
 }
@@ -79,13 +89,22 @@ not installed, with a native or embedded stack, is reported but does not count.)
   async run(args) {
     const config = loadConfig();
     const backend = isLocalHost(config.postgres.host) ? (lastBackend(config) ?? null) : "external";
-    const [pg, redis] = await Promise.all([
+    const [probed, redis] = await Promise.all([
       probePostgres(config.postgres.url),
       redisStatus(config, backend),
     ]);
-    const migrations = pg.healthy
-      ? await migrationStatus({ url: config.postgres.url })
-      : { applied: [], pending: [], modified: [], unknown: [] };
+    // Another checkout's server is not this checkout's database, however healthy.
+    const stranger = probed.healthy ? notOurs(config, probed.clusterName) : undefined;
+    const pg = stranger ? { ...probed, healthy: false, reason: stranger } : probed;
+    const found = pg.healthy ? await migrationStatus({ url: config.postgres.url }) : undefined;
+    const migrations = {
+      applied: found?.applied ?? [],
+      pending: found?.pending ?? [],
+      modified: found?.modified ?? [],
+      unknown: found ? await describeUnknown(found.unknownRecords) : [],
+      // Only when there are: the contract's four lists are what scripts read.
+      ...(found?.moved.length ? { moved: found.moved.map((m) => m.tag) } : {}),
+    };
     const status: Status = {
       backend,
       postgres: {
@@ -105,12 +124,16 @@ not installed, with a native or embedded stack, is reported but does not count.)
     else printTable(status);
 
     const problems = [
-      !pg.healthy && "PostgreSQL is down (`db up`)",
+      !pg.healthy && `PostgreSQL is down: ${pg.reason} (\`db up\`)`,
       !redis.healthy && !redis.excused && "Redis is down (`db up`)",
       migrations.pending.length > 0 &&
         `${migrations.pending.length} pending migration(s) (\`db migrate\`)`,
-      migrations.modified.length > 0 && `${migrations.modified.length} modified migration(s)`,
-      migrations.unknown.length > 0 && `${migrations.unknown.length} unknown migration(s)`,
+      migrations.moved &&
+        `${migrations.moved.join(", ")} applied under an earlier tag (\`db migrate\` moves the record)`,
+      migrations.modified.length > 0 &&
+        `modified: ${migrations.modified.join(", ")} (\`db migrate\` says what to do)`,
+      migrations.unknown.length > 0 &&
+        `applied here but not in this checkout: ${migrations.unknown.join("; ")} (\`db migrate\` says what to do)`,
     ].filter(Boolean);
     if (problems.length === 0) return 0;
     say(`${chalk.red("✖")} not clean: ${problems.join("; ")}`);

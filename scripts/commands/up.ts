@@ -1,5 +1,6 @@
 import { recordBackend } from "../backends/backend.ts";
 import { chooseBackend } from "../backends/index.ts";
+import { recordCheckout } from "../lib/checkout.ts";
 import type { Command } from "../lib/command.ts";
 import {
   BACKENDS,
@@ -37,8 +38,10 @@ embedded lives in .data/ (git-ignored); docker keeps it in named volumes.`,
     const started = performance.now();
     const flag = backendFlag(args.backend);
     const root = projectRoot();
-    if (ensureEnvFile(root)) ok("Created .env from .env.example");
+    if (await ensureEnvFile(root))
+      ok("Created .env from .env.example, with this checkout's own ports");
     const config = loadConfig(root);
+    recordCheckout(root);
     if (!isLocalHost(config.postgres.host)) {
       throw new CliError(
         `\`db up\` starts a stack on this machine, but DATABASE_URL points at ${config.postgres.host}: use \`db migrate\` for a remote database`,
@@ -48,7 +51,7 @@ embedded lives in .data/ (git-ignored); docker keeps it in named volumes.`,
     info(`backend: ${backend.name} (${why})`);
     const { redis } = await backend.up(config, why);
     recordBackend(config, backend.name);
-    await applyMigrations(config);
+    await applyMigrations(config, { follow: true });
 
     ok(`Ready in ${elapsed(performance.now() - started)}`);
     print(`DATABASE_URL=${config.postgres.url}`);

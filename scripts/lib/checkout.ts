@@ -6,7 +6,15 @@
 // checkout's real path; a small registry in the per-user state directory maps ids back to paths,
 // so a message can say which checkout holds a port.
 
-import { mkdirSync, readFileSync, realpathSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { homedir } from "node:os";
 import { basename, join } from "node:path";
 import { sha256 } from "../../src/hash.ts";
@@ -55,6 +63,23 @@ export function recordCheckout(root: string): void {
     writeFileSync(join(dir, checkoutId(root)), `${realpathSync(root)}\n`);
   } catch {}
 }
+
+/** The paths of every checkout recorded by this user; entries of removed directories are dropped. */
+export function knownCheckouts(): string[] {
+  try {
+    return readdirSync(registryDir()).flatMap((id) => {
+      const path = checkoutPath(id);
+      if (path && existsSync(path)) return [path];
+      rmSync(join(registryDir(), id), { force: true });
+      return [];
+    });
+  } catch {
+    return [];
+  }
+}
+
+/** The per-user state directory, for a lock shared by every checkout. */
+export const registryPath = () => registryDir();
 
 /** The path of a checkout by id, when it ran `db up` as this user. */
 export function checkoutPath(id: string): string | undefined {

@@ -1,11 +1,11 @@
 // PostgreSQL health and bootstrap over one short-lived postgres.js connection each.
 
-import postgres from "postgres";
+import { connectFailure, openPostgres } from "../../src/connection.ts";
 import type { PostgresTarget } from "./env.ts";
 import { CliError } from "./task.ts";
 
-export const connect = (url: string) =>
-  postgres(url, { max: 1, connect_timeout: 5, idle_timeout: 1, onnotice: () => {} });
+export const connect = (url: string, maxSeconds?: number) =>
+  openPostgres(url, { max: 1, idle_timeout: 1 }, maxSeconds);
 
 export interface PostgresHealth {
   healthy: boolean;
@@ -19,8 +19,8 @@ export interface PostgresHealth {
 }
 
 /** One real query as the URL's user in the URL's database: healthy means usable, not just up. */
-export async function probePostgres(url: string): Promise<PostgresHealth> {
-  const sql = connect(url);
+export async function probePostgres(url: string, maxSeconds?: number): Promise<PostgresHealth> {
+  const sql = connect(url, maxSeconds);
   try {
     const [row] = await sql<{ version: string; cluster_name: string }[]>`
       SELECT current_setting('server_version') AS version,
@@ -28,10 +28,7 @@ export async function probePostgres(url: string): Promise<PostgresHealth> {
     return { healthy: true, version: row?.version, clusterName: row?.cluster_name };
   } catch (error) {
     const err = error as Error & { code?: string; address?: string; port?: number };
-    const reason =
-      err.code === "ECONNREFUSED"
-        ? `nothing accepts connections at ${new URL(url).host}`
-        : err.message;
+    const reason = connectFailure(error, url) ?? err.message;
     return { healthy: false, reason, ...(err.code ? { code: err.code } : {}) };
   } finally {
     await sql.end({ timeout: 1 });
@@ -77,6 +74,9 @@ export function explainPgError(error: unknown, target: PostgresTarget): unknown 
       error,
     );
   }
+  // A deadline passed or the server hung up: say where, and never wait longer.
+  const connecting = connectFailure(error, target.url);
+  if (connecting) return new CliError(`${connecting}: check DATABASE_URL`, 1, error);
   if (code === "28P01" || code === "28000") {
     return new CliError(
       `PostgreSQL at ${where} refused the user or password of DATABASE_URL`,

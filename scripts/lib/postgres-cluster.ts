@@ -17,6 +17,7 @@ import {
 import { arch, platform, tmpdir, userInfo } from "node:os";
 import { delimiter, dirname, join } from "node:path";
 import { promisify } from "node:util";
+import { initFromCache } from "./cluster-cache.ts";
 
 const run = promisify(execFile);
 
@@ -202,13 +203,27 @@ export const initdbArgs = (dataDir: string, superuser: string, pwfile: string) =
 ];
 
 /**
- * initdb a new cluster with a password-protected superuser. Data checksums off and --no-sync:
- * this is a development or test cluster, and initdb's own fsync of every file is most of its time.
+ * A new cluster with a password-protected superuser in `dataDir`: a copy of the same one made
+ * before (cluster-cache.ts), else initdb's. --no-sync: this is a development or test cluster,
+ * and initdb's own fsync of every file is most of its time.
  */
 export async function initCluster(
   opts: ClusterOptions & { superuser: string; password: string },
-): Promise<void> {
+): Promise<"copied" | "initialised"> {
   makeServerDir(opts.dataDir);
+  const { stdout: version } = await run(opts.bin.postgres, ["--version"]);
+  const recipe = {
+    initdb: opts.bin.initdb,
+    version: version.trim(),
+    args: initdbArgs("DATADIR", opts.superuser, "PWFILE"),
+    superuser: opts.superuser,
+    password: opts.password,
+    owner: serverUser()?.uid ?? userInfo().uid,
+  };
+  return initFromCache(recipe, opts.dataDir, () => runInitdb(opts));
+}
+
+async function runInitdb(opts: ClusterOptions & { superuser: string; password: string }) {
   const pwfile = join(dirname(opts.dataDir), `.pwfile-${process.pid}`);
   writeFileSync(pwfile, `${opts.password}\n`, { mode: 0o600 });
   ownForServer(pwfile);

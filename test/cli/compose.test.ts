@@ -1,4 +1,4 @@
-// docker-compose.yml, checked without a Docker engine (none exists where these tests run): valid
+// docker-compose.yml, checked without a Docker engine (docker.test.ts runs it on one): valid
 // against the Compose specification's JSON schema, the PostgreSQL major of the other backends,
 // the data where the postgres:18 image keeps it, and defaults that agree with .env.example.
 
@@ -8,6 +8,7 @@ import { parseEnv } from "node:util";
 import { describe, expect, it } from "vitest";
 import YAML from "yaml";
 import { COMPOSE_FILE, composeEnv, composeProject } from "../../scripts/backends/docker.ts";
+import { checkoutId, clusterName } from "../../scripts/lib/checkout.ts";
 import type { Config } from "../../scripts/lib/env.ts";
 import { POSTGRES_MAJOR } from "../../scripts/lib/postgres-cluster.ts";
 import { composeValidator } from "../../scripts/validate-compose.ts";
@@ -18,6 +19,7 @@ interface Service {
   ports: string[];
   volumes: string[];
   environment?: Record<string, string>;
+  command?: string[];
   healthcheck: { test: string[]; start_period?: string };
 }
 const compose = YAML.parse(readFileSync(COMPOSE_FILE, "utf8")) as {
@@ -77,6 +79,8 @@ describe("docker-compose.yml", () => {
       POSTGRES_DB: pg.pathname.slice(1),
       POSTGRES_PORT: pg.port,
       REDIS_PORT: rd.port,
+      // A bare `docker compose up` is no checkout's `db up`: a cluster_name no checkout claims.
+      KATA_CLUSTER_NAME: "kata-db",
     });
   });
 });
@@ -104,10 +108,21 @@ describe("the docker backend's compose variables", () => {
       POSTGRES_DB: "app_dev",
       POSTGRES_PORT: "6000",
       REDIS_PORT: "6001",
+      KATA_CLUSTER_NAME: clusterName(config.root),
     });
   });
 
-  it("name one compose project per project directory", () => {
-    expect(composeProject(config)).toBe("kata-db-kata-platform");
+  it("name one compose project per checkout: its directory's name and its id", () => {
+    expect(composeProject(config)).toBe(`kata-db-kata-platform-${checkoutId(config.root)}`);
+    expect(composeProject({ root: "/home/grace/Kata Platform" })).not.toBe(composeProject(config));
+  });
+
+  it("give the server this checkout's cluster_name", () => {
+    expect(composeEnv(config).KATA_CLUSTER_NAME).toBe(clusterName(config.root));
+    expect(postgres.command).toEqual([
+      "postgres",
+      "-c",
+      `cluster_name=$\{KATA_CLUSTER_NAME:-kata-db}`,
+    ]);
   });
 });

@@ -143,6 +143,16 @@ describe("refusals", () => {
     expect(oneLineError(result)).toMatch(/refusing to reset postgres/);
   });
 
+  it("reset without a terminal and without --yes: says what it would delete, touches nothing", async () => {
+    const result = await db(project.root, ["reset"]);
+    expect(result.code).toBe(1);
+    expect(oneLineError(result)).toMatch(
+      new RegExp(
+        `db reset deletes every row of database kata at 127\\.0\\.0\\.1:${project.pgPort} .*: refusing without a terminal to ask on; add --yes to go ahead`,
+      ),
+    );
+  });
+
   it("migrate with nothing listening says to run db up", async () => {
     const result = await db(project.root, ["migrate"]);
     expect(result.code).toBe(1);
@@ -196,8 +206,8 @@ describe("db up refuses a machine it cannot use, before touching anything", () =
   });
 });
 
-// No Docker engine exists where these tests run, so the docker backend is tested up to that
-// boundary: the compose file (compose.test.ts) and the refusal when no engine answers.
+// A docker client with no engine behind it (a fake one, so this holds whether or not an engine
+// answers here; docker.test.ts runs the backend on a real engine when one does).
 describe("docker asked for but not running", () => {
   it.each([
     ["--backend docker", ["up", "--backend", "docker"], {}],

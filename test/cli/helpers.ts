@@ -2,17 +2,24 @@
 // person or CI runs it: real servers, real exit codes, real output.
 
 import { spawn } from "node:child_process";
-import { chmodSync, existsSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { delimiter, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterAll } from "vitest";
+import { afterAll, inject } from "vitest";
+import { which } from "../../scripts/lib/system.ts";
 import { readJournal } from "../../src/migrations.ts";
 import { freePort } from "../setup/server.ts";
 
 export const PACKAGE_ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const TSX_LOADER = join(PACKAGE_ROOT, "node_modules", "tsx", "dist", "loader.mjs");
-const ENTRY = join(PACKAGE_ROOT, "scripts", "db.ts");
 
 /** Every committed migration's tag: what a fresh `db up` must apply. */
 export const MIGRATION_TAGS = readJournal().entries.map((entry) => entry.tag);
@@ -79,12 +86,9 @@ export function db(root: string, args: string[], options: RunOptions = {}): Prom
   for (const name of INHERITED_CONFIG) delete env[name];
   Object.assign(env, { KATA_DB_ROOT: root, FORCE_COLOR: "0" }, options.env);
   if (options.path !== undefined) env.PATH = options.path;
-  return runProcess(
-    process.execPath,
-    ["--import", TSX_LOADER, ENTRY, ...args],
-    env,
-    options.onSpawn,
-  );
+  // The bundle scripts/bin/db would run, built once by the global setup (node by absolute
+  // path: a test may replace PATH).
+  return runProcess(process.execPath, [inject("cliBundle"), ...args], env, options.onSpawn);
 }
 
 /** Run a program to its end with stdin closed (no terminal), collecting its output. */
@@ -130,6 +134,28 @@ export function bareBin(): string {
       .map((from) => join(from, tool))
       .find(existsSync);
     if (source) symlinkSync(source, join(dir, tool));
+  }
+  return dir;
+}
+
+/**
+ * This PATH with some programs hidden, as on a machine that lacks them: one directory of links to
+ * every other program PATH finds (the first of each name, as a lookup would), nothing else.
+ */
+export function pathWithout(hidden: string[], path = process.env.PATH ?? ""): string {
+  const dir = tempDir("kata-db-path-");
+  chmodSync(dir, 0o755);
+  const linked = new Set(hidden);
+  for (const from of path.split(delimiter)) {
+    let names: string[] = [];
+    try {
+      names = readdirSync(from);
+    } catch {}
+    for (const name of names) {
+      if (linked.has(name) || !which(name, from)) continue;
+      linked.add(name);
+      symlinkSync(join(from, name), join(dir, name));
+    }
   }
   return dir;
 }

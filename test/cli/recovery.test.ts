@@ -50,7 +50,7 @@ describe("db up on a bare machine", () => {
     expect(second.stderr).toContain(
       "backend: embedded (the docker command is not installed, and no PostgreSQL 18 on PATH",
     );
-    expect(readdirSync(data()).sort()).toEqual(["backend", "postgres"]);
+    expect(readdirSync(data()).sort()).toEqual(["applied-sql", "backend", "postgres"]);
   });
 
   it("without redis-server, `db up` succeeds for PostgreSQL and says how to get Redis", async () => {

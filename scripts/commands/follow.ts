@@ -1,0 +1,46 @@
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { lastBackend } from "../backends/backend.ts";
+import type { Command } from "../lib/command.ts";
+import { isLocalHost, loadConfig, PACKAGE_ROOT, projectRoot } from "../lib/env.ts";
+import { findRepo, git } from "../lib/guards/git.ts";
+import { probePostgres } from "../lib/pg.ts";
+import { info } from "../lib/task.ts";
+import { applyMigrations } from "./migrate.ts";
+
+/** A rebase or cherry-pick checks out commits on its way: follow only where it ends. */
+async function midRebase(): Promise<boolean> {
+  const repo = await findRepo(PACKAGE_ROOT);
+  if (!repo) return false;
+  for (const state of ["rebase-merge", "rebase-apply"]) {
+    const path = (await git(repo, ["rev-parse", "--git-path", state])).toString().trim();
+    if (existsSync(join(repo.top, path)) || existsSync(path)) return true;
+  }
+  return false;
+}
+
+export default {
+  name: "follow",
+  summary: "make the local database fit this checkout (git's post-checkout hook runs it)",
+  help: `Usage: db follow
+
+What \`db up\` does to the database after a branch switch, without starting anything: when the
+local database has migrations this checkout does not have (or an uncommitted one was edited),
+it is kept aside as its branch's copy and the copy that fits this checkout comes back; then
+pending migrations are applied. .husky/post-checkout runs it after every branch checkout. Does
+nothing (exit 0) when there is no local stack here, it is not running, or a rebase is under way.`,
+  async run() {
+    const root = projectRoot();
+    if (!existsSync(join(root, ".env"))) return 0;
+    const config = loadConfig(root);
+    if (!isLocalHost(config.postgres.host) || !lastBackend(config)) return 0;
+    if (await midRebase()) return 0;
+    const health = await probePostgres(config.postgres.url);
+    if (!health.healthy && health.code !== "3D000") {
+      info(`local database not running (${health.reason}): \`db up\` will make it fit this branch`);
+      return 0;
+    }
+    await applyMigrations(config, { follow: true });
+    return 0;
+  },
+} satisfies Command;

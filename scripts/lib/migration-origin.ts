@@ -1,0 +1,111 @@
+// Where a migration the database knows and this checkout does not comes from: the migrator only
+// has the record (created_at = the journal's `when`, and the file's hash); git has the journals of
+// every branch and the files of every worktree. "0003_add_x, on branch feat/x" leads somewhere;
+// "created_at 1796154630963" does not.
+
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { sha256 } from "../../src/hash.ts";
+import type { Journal } from "../../src/migrations.ts";
+import type { AppliedRecord } from "../../src/migrator.ts";
+import { PACKAGE_ROOT } from "./env.ts";
+import { findRepo, git, type Repo, topPath } from "./guards/git.ts";
+
+interface Source {
+  /** "on branch feat/x", "uncommitted in the worktree /path". */
+  label: string;
+  journal: Journal;
+  /** The text of one of its migrations, or undefined. */
+  sql: (tag: string) => Promise<string | undefined>;
+}
+
+const parse = (text: string | undefined): Journal | undefined => {
+  try {
+    return text ? (JSON.parse(text) as Journal) : undefined;
+  } catch {
+    return undefined;
+  }
+};
+
+async function show(repo: Repo, ref: string, path: string): Promise<string | undefined> {
+  try {
+    return (await git(repo, ["show", `${ref}:${topPath(repo, path)}`])).toString();
+  } catch {
+    return undefined;
+  }
+}
+
+async function sources(repo: Repo): Promise<Source[]> {
+  const refs = (
+    await git(repo, ["for-each-ref", "--format=%(refname:short)", "refs/heads", "refs/remotes"])
+  )
+    .toString()
+    .split("\n")
+    .filter((ref) => ref && !ref.endsWith("/HEAD"));
+  const branches = await Promise.all(
+    refs.map(async (ref): Promise<Source | undefined> => {
+      const journal = parse(await show(repo, ref, "drizzle/meta/_journal.json"));
+      return journal
+        ? {
+            label: `on branch ${ref}`,
+            journal,
+            sql: (tag) => show(repo, ref, `drizzle/${tag}.sql`),
+          }
+        : undefined;
+    }),
+  );
+  // Other worktrees' files on disk: a migration generated there and not committed yet.
+  const worktrees = (await git(repo, ["worktree", "list", "--porcelain"]))
+    .toString()
+    .split("\n")
+    .filter((line) => line.startsWith("worktree "))
+    .map((line) => line.slice("worktree ".length))
+    .filter((path) => path !== repo.top);
+  const trees = worktrees.map((path): Source | undefined => {
+    const folder = join(path, repo.prefix, "drizzle");
+    const read = (file: string) => {
+      try {
+        return readFileSync(join(folder, file), "utf8");
+      } catch {
+        return undefined;
+      }
+    };
+    const journal = parse(read("meta/_journal.json"));
+    return journal
+      ? { label: `in the worktree ${path}`, journal, sql: async (tag) => read(`${tag}.sql`) }
+      : undefined;
+  });
+  return [...branches, ...trees].filter((s): s is Source => s !== undefined);
+}
+
+/** One description per record: "0003_add_x, on branch feat/x", or its time and hash when git cannot say. */
+export async function describeUnknown(records: AppliedRecord[]): Promise<string[]> {
+  if (records.length === 0) return [];
+  const repo = await findRepo(PACKAGE_ROOT).catch(() => undefined);
+  const all = repo ? await sources(repo).catch(() => []) : [];
+  return Promise.all(
+    records.map(async (record) => {
+      const bare = `created_at ${record.createdAt} (hash ${record.hash.slice(0, 12)}…)`;
+      const hits = all.flatMap((source) =>
+        source.journal.entries
+          .filter((entry) => String(entry.when) === record.createdAt)
+          .map((entry) => ({ source, tag: entry.tag })),
+      );
+      const first = hits[0];
+      if (!first) return `${bare}, in no branch or worktree of this repository`;
+      // The same tag and time, other bytes: what was applied is an earlier version of the file.
+      const same = await Promise.all(
+        hits.map(async (hit) => {
+          const text = await hit.source.sql(hit.tag);
+          return text !== undefined && sha256(text) === record.hash;
+        }),
+      );
+      const exact = hits.filter((_, i) => same[i]);
+      const shown = (exact.length > 0 ? exact : hits).slice(0, 3);
+      const where = shown.map((hit) => hit.source.label).join(", ");
+      return exact.length > 0
+        ? `${first.tag}, ${where}`
+        : `${first.tag} (an earlier version of the file ${where})`;
+    }),
+  );
+}

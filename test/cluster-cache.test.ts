@@ -1,0 +1,102 @@
+// Clusters copied from a cached, already initialised one (scripts/lib/cluster-cache.ts): two
+// processes' worth of concurrent first builds leave one entry and no half-made one; a copy is a
+// working cluster whose superuser has the password asked for; another password is another
+// entry; KATA_DB_CLUSTER_CACHE=0 runs initdb and caches nothing. Real servers, as root too.
+
+import { chmodSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import postgres from "postgres";
+import { afterAll, describe, expect, it } from "vitest";
+import {
+  embeddedBinaries,
+  initCluster,
+  makeServerDir,
+  startCluster,
+  stopCluster,
+} from "../scripts/lib/postgres-cluster.ts";
+import { freePort, memoryDir } from "./setup/server.ts";
+
+// In memory where there is a tmpfs, like the test server: what is tested is the cache, not the disk.
+const root = mkdtempSync(join(memoryDir(), "kata-cluster-cache-"));
+// As root the server runs as `postgres`, which must reach the clusters in here.
+chmodSync(root, 0o755);
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+// This file's own cache (each test file runs in a process of its own).
+process.env.XDG_CACHE_HOME = join(root, "cache");
+const entries = () => readdirSync(join(root, "cache", "kata-db", "clusters"));
+
+let n = 0;
+const dataDir = () => {
+  const dir = join(root, `cluster-${++n}`);
+  makeServerDir(dir);
+  return join(dir, "data");
+};
+
+/** Start the cluster, connect with `password`, and return what the server says (or its error). */
+async function answers(dir: string, password: string): Promise<string> {
+  const bin = await embeddedBinaries();
+  const port = await freePort();
+  await startCluster({ bin, dataDir: dir, port });
+  const sql = postgres(`postgres://kata:${password}@127.0.0.1:${port}/postgres`, {
+    max: 1,
+    onnotice: () => {},
+    connect_timeout: 10,
+  });
+  try {
+    const [row] = await sql`SELECT current_user AS who`;
+    return String(row?.who);
+  } catch (error) {
+    return (error as { code?: string }).code ?? String(error);
+  } finally {
+    await sql.end();
+    await stopCluster({ bin, dataDir: dir, mode: "immediate" });
+  }
+}
+
+describe("throwaway clusters from the cache", () => {
+  it("concurrent first builds: both work, one entry, nothing half-made; then copies", async () => {
+    const bin = await embeddedBinaries();
+    const [a, b] = [dataDir(), dataDir()];
+    const made = await Promise.all(
+      [a, b].map((dir) => initCluster({ bin, dataDir: dir, superuser: "kata", password: "one" })),
+    );
+    expect(made).toEqual(["initialised", "initialised"]);
+    expect(entries()).toHaveLength(1);
+
+    const c = dataDir();
+    expect(await initCluster({ bin, dataDir: c, superuser: "kata", password: "one" })).toBe(
+      "copied",
+    );
+    expect(await answers(c, "one")).toBe("kata");
+    expect(await answers(c, "wrong")).toBe("28P01");
+    expect(await answers(a, "one")).toBe("kata");
+  }, 120_000);
+
+  it("another password is another entry, and only it opens the copy", async () => {
+    const bin = await embeddedBinaries();
+    await initCluster({ bin, dataDir: dataDir(), superuser: "kata", password: "two" });
+    const copy = dataDir();
+    expect(await initCluster({ bin, dataDir: copy, superuser: "kata", password: "two" })).toBe(
+      "copied",
+    );
+    expect(await answers(copy, "two")).toBe("kata");
+    expect(await answers(copy, "one")).toBe("28P01");
+    expect(entries().filter((e) => !e.includes(".partial-"))).toEqual(entries());
+  }, 120_000);
+
+  it("KATA_DB_CLUSTER_CACHE=0: initdb, nothing cached", async () => {
+    const bin = await embeddedBinaries();
+    const before = entries().length;
+    process.env.KATA_DB_CLUSTER_CACHE = "0";
+    try {
+      const dir = dataDir();
+      expect(await initCluster({ bin, dataDir: dir, superuser: "kata", password: "three" })).toBe(
+        "initialised",
+      );
+      expect(await answers(dir, "three")).toBe("kata");
+    } finally {
+      delete process.env.KATA_DB_CLUSTER_CACHE;
+    }
+    expect(entries()).toHaveLength(before);
+  }, 120_000);
+});
