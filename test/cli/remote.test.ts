@@ -7,8 +7,8 @@ import { randomBytes } from "node:crypto";
 import { createServer, type Server, type Socket, connect as tcp } from "node:net";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { freePort } from "../../src/testing/server.ts";
 import { createDatabase, dropDatabase } from "../helpers/database.ts";
-import { freePort } from "../setup/server.ts";
 import { db, makeProject, oneLineError, type Project } from "./helpers.ts";
 
 let relay: Server;

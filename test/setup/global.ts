@@ -7,8 +7,8 @@ import { join } from "node:path";
 import postgres from "postgres";
 import type { TestProject } from "vitest/node";
 import { migrate } from "../../src/migrator.ts";
+import { startTestServer } from "../../src/testing/server.ts";
 import { PACKAGE_ROOT } from "../helpers/project-copy.ts";
-import { startTestServer } from "./server.ts";
 
 declare module "vitest" {
   export interface ProvidedContext {

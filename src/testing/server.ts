@@ -14,7 +14,7 @@ import {
   pathBinaries,
   startCluster,
   stopCluster,
-} from "../../scripts/lib/postgres-cluster.ts";
+} from "../postgres-cluster.ts";
 
 export interface TestServer {
   /** Superuser URL of the maintenance database `postgres`. */
