@@ -15,8 +15,8 @@ import {
   makeServerDir,
   startCluster,
   stopCluster,
-} from "../scripts/lib/postgres-cluster.ts";
-import { freePort } from "../test/setup/server.ts";
+} from "../src/postgres-cluster.ts";
+import { freePort } from "../src/testing/server.ts";
 import { type Measurement, median, ms, onCleanup, type Row, timed } from "./lib.ts";
 
 const SIZES_MB = [10, 100, 1000];

@@ -3,20 +3,20 @@
 //        same SQL files — with nothing else around them, and
 //    (b) the in-process alternative: a fresh PGlite instance with the same migrations applied.
 // Budget: within 0.5× the floor (the cluster comes from the cache of already initialised ones,
-// scripts/lib/cluster-cache.ts, filled by the warm-up round), and faster than PGlite.
+// src/cluster-cache.ts, filled by the warm-up round), and faster than PGlite.
 
 import { chownSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { which } from "../scripts/lib/system.ts";
+import { readJournal } from "../src/migrations.ts";
 import {
   embeddedBinaries,
   initdbArgs,
   makeServerDir,
   type PostgresBinaries,
   serverUser,
-} from "../scripts/lib/postgres-cluster.ts";
-import { which } from "../scripts/lib/system.ts";
-import { readJournal } from "../src/migrations.ts";
-import { freePort } from "../test/setup/server.ts";
+} from "../src/postgres-cluster.ts";
+import { freePort } from "../src/testing/server.ts";
 import {
   cliEnv,
   DB,
@@ -66,7 +66,7 @@ interface FloorTimes {
 
 /**
  * The floor. initdb gets initCluster's own arguments (initdbArgs) and pg_ctl the flags of
- * startCluster (scripts/lib/postgres-cluster.ts) — a fair ratio needs the same initdb on both sides — and run
+ * startCluster (src/postgres-cluster.ts) — a fair ratio needs the same initdb on both sides — and run
  * as the same user. The empty data directory and the password file are made before the clock
  * starts: they are not work anyone waits for.
  */
@@ -230,7 +230,7 @@ export const coldUp: Measurement = {
 
 Median of ${ROUNDS} rounds after one warm-up round; in each round \`db up\`, the floor and PGlite
 run one after the other. \`db up\` copies its cluster from the per-user cache of initialised
-clusters (scripts/lib/cluster-cache.ts), which the warm-up round fills; the floor runs initdb. \`db up --backend embedded\` runs in a new project directory
+clusters (src/cluster-cache.ts), which the warm-up round fills; the floor runs initdb. \`db up --backend embedded\` runs in a new project directory
 (KATA_DB_ROOT) whose .env names free ports; it also starts Redis (redis-server is installed) and
 creates the database before migrating. The floor runs the same binaries with initCluster's and
 startCluster's flags, then ${how} creates the database and applies the ${SQL_FILES.length} SQL

@@ -12,7 +12,7 @@
 import { createHash } from "node:crypto";
 import postgres from "postgres";
 import { migrate } from "../src/migrator.ts";
-import { startTestServer } from "../test/setup/server.ts";
+import { startTestServer } from "../src/testing/server.ts";
 import {
   type Measurement,
   median,

@@ -5,7 +5,7 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import postgres from "postgres";
-import { startTestServer } from "../test/setup/server.ts";
+import { startTestServer } from "../src/testing/server.ts";
 import { COMMITTED, historyFolder } from "./history.ts";
 import {
   DRIZZLE_KIT,

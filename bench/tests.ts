@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import postgres from "postgres";
 import { migrate } from "../src/migrator.ts";
-import { startTestServer } from "../test/setup/server.ts";
+import { startTestServer } from "../src/testing/server.ts";
 import {
   type Measurement,
   median,

@@ -4,7 +4,7 @@
 
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { freePort } from "../test/setup/server.ts";
+import { freePort } from "../src/testing/server.ts";
 import {
   cliEnv,
   DB,

@@ -2,11 +2,11 @@
 // that interact with them (audit entries keep their row, tasks keep their spec).
 
 import { beforeEach, describe, expect, it } from "vitest";
+import { useTestDatabase } from "../src/testing/index.ts";
 import { HASH, id } from "./fixtures.ts";
-import { useMigratedDatabase } from "./helpers/database.ts";
 import { expectRejected } from "./helpers/violations.ts";
 
-const database = useMigratedDatabase();
+const database = useTestDatabase();
 const q = (text: string) => database.sql.unsafe(text);
 const count = async (table: string, where = "true") =>
   (await q(`SELECT count(*)::int AS n FROM ${table} WHERE ${where}`))[0]?.n as number;

@@ -22,9 +22,9 @@ import {
   users,
   withDbErrors,
 } from "../src/index.ts";
-import { useMigratedDatabase } from "./helpers/database.ts";
+import { useTestDatabase } from "../src/testing/index.ts";
 
-const database = useMigratedDatabase();
+const database = useTestDatabase();
 let userId: string;
 let teamId: string;
 

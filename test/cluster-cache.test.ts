@@ -1,4 +1,4 @@
-// Clusters copied from a cached, already initialised one (scripts/lib/cluster-cache.ts): two
+// Clusters copied from a cached, already initialised one (src/cluster-cache.ts): two
 // processes' worth of concurrent first builds leave one entry and no half-made one; a copy is a
 // working cluster whose superuser has the password asked for; another password is another
 // entry; KATA_DB_CLUSTER_CACHE=0 runs initdb and caches nothing. Real servers, as root too.
@@ -13,8 +13,8 @@ import {
   makeServerDir,
   startCluster,
   stopCluster,
-} from "../scripts/lib/postgres-cluster.ts";
-import { freePort, memoryDir } from "./setup/server.ts";
+} from "../src/postgres-cluster.ts";
+import { freePort, memoryDir } from "../src/testing/server.ts";
 
 // In memory where there is a tmpfs, like the test server: what is tested is the cache, not the disk.
 const root = mkdtempSync(join(memoryDir(), "kata-cluster-cache-"));

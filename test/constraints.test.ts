@@ -2,11 +2,11 @@
 // the expected SQLSTATE and constraint name; every valid value is admitted.
 
 import { beforeAll, describe, expect, it } from "vitest";
+import { useTestDatabase } from "../src/testing/index.ts";
 import { HASH, id } from "./fixtures.ts";
-import { useMigratedDatabase } from "./helpers/database.ts";
 import { expectRejected } from "./helpers/violations.ts";
 
-const database = useMigratedDatabase();
+const database = useTestDatabase();
 const q = (text: string) => database.sql.unsafe(text);
 
 const CHECK = "23514";

@@ -8,19 +8,19 @@ import { afterAll, describe, expect, it } from "vitest";
 import { updateSum } from "../src/integrity.ts";
 import { readMigrations } from "../src/migrations.ts";
 import { MIGRATION_LOCK_TIMEOUT, migrate, migrationStatus } from "../src/migrator.ts";
+import { createTestDatabase, dropTestDatabase } from "../src/testing/index.ts";
 import * as catalog from "./helpers/catalog.ts";
-import { createDatabase, dropDatabase } from "./helpers/database.ts";
 import { addMigration, copyMigrations } from "./helpers/migrations-folder.ts";
 
 const committed = readMigrations().map((m) => m.tag);
 const databases: string[] = [];
 const emptyDatabase = async () => {
-  const url = await createDatabase();
+  const url = await createTestDatabase(null);
   databases.push(url);
   return url;
 };
 afterAll(async () => {
-  for (const url of databases) await dropDatabase(url);
+  for (const url of databases) await dropTestDatabase(url);
 });
 
 async function withSql<T>(url: string, fn: (sql: postgres.Sql) => Promise<T>): Promise<T> {

@@ -5,10 +5,10 @@
 // this file too — on purpose, in review.
 
 import { describe, expect, it } from "vitest";
+import { useTestDatabase } from "../src/testing/index.ts";
 import * as catalog from "./helpers/catalog.ts";
-import { useMigratedDatabase } from "./helpers/database.ts";
 
-const database = useMigratedDatabase();
+const database = useTestDatabase();
 
 const expectedEnums = {
   actor_type: ["user", "agent"],

@@ -3,8 +3,8 @@
 // embedded. The reason is printed with the choice.
 
 import { dirname } from "node:path";
+import { POSTGRES_MAJOR } from "../../src/postgres-cluster.ts";
 import type { BackendName, Config } from "../lib/env.ts";
-import { POSTGRES_MAJOR } from "../lib/postgres-cluster.ts";
 import { CliError } from "../lib/task.ts";
 import { type Backend, lastBackend } from "./backend.ts";
 import { docker, dockerEngine } from "./docker.ts";

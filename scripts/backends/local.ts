@@ -1,5 +1,5 @@
 // What the native and embedded backends share: a PostgreSQL cluster under .data/postgres driven
-// by initdb/pg_ctl (scripts/lib/postgres-cluster.ts) and a redis-server under .data/redis, both
+// by initdb/pg_ctl (src/postgres-cluster.ts) and a redis-server under .data/redis, both
 // real background servers that outlive the CLI. They differ only in where the binaries come from.
 
 import { spawnSync } from "node:child_process";
@@ -16,9 +16,6 @@ import {
 import { platform } from "node:os";
 import { join, relative } from "node:path";
 import { expBackoff, retry } from "zx";
-import { clusterName, describeOwner, ownedBy, parseClusterName } from "../lib/checkout.ts";
-import type { Config } from "../lib/env.ts";
-import { createDatabase, ensureDatabase, probePostgres } from "../lib/pg.ts";
 import {
   dataDirMajor,
   embeddedBinaries,
@@ -29,7 +26,10 @@ import {
   serverUser,
   startCluster,
   stopCluster,
-} from "../lib/postgres-cluster.ts";
+} from "../../src/postgres-cluster.ts";
+import { clusterName, describeOwner, ownedBy, parseClusterName } from "../lib/checkout.ts";
+import type { Config } from "../lib/env.ts";
+import { createDatabase, ensureDatabase, probePostgres } from "../lib/pg.ts";
 import { pingRedis, type RedisHealth } from "../lib/redis.ts";
 import {
   interactive,

@@ -7,7 +7,7 @@ import {
   POSTGRES_MAJOR,
   type PostgresBinaries,
   pathBinaries,
-} from "../lib/postgres-cluster.ts";
+} from "../../src/postgres-cluster.ts";
 import { CliError } from "../lib/task.ts";
 import { localBackend } from "./local.ts";
 

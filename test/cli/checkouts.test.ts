@@ -8,8 +8,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseEnv } from "node:util";
 import postgres from "postgres";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { clusterName } from "../../scripts/lib/checkout.ts";
+import { testContext } from "../../src/testing/index.ts";
 import { makeRepo } from "../guards/repo.ts";
 import { db, oneLineError, runProcess } from "./helpers.ts";
 
@@ -103,7 +104,7 @@ describe("two checkouts", () => {
 
   it("a PostgreSQL kata-db did not start is not taken for this checkout's own", async (ctx) => {
     // The suite's own server: started without a kata-db cluster_name, like a system PostgreSQL.
-    const url = new URL(inject("adminUrl"));
+    const url = new URL(testContext().adminUrl);
     // A TEST_DATABASE_URL elsewhere is not "local": nothing to tell apart there.
     if (!["127.0.0.1", "localhost"].includes(url.hostname)) ctx.skip();
     url.pathname = "/postgres";

@@ -10,8 +10,8 @@ import YAML from "yaml";
 import { COMPOSE_FILE, composeEnv, composeProject } from "../../scripts/backends/docker.ts";
 import { checkoutId, clusterName } from "../../scripts/lib/checkout.ts";
 import type { Config } from "../../scripts/lib/env.ts";
-import { POSTGRES_MAJOR } from "../../scripts/lib/postgres-cluster.ts";
 import { composeValidator } from "../../scripts/validate-compose.ts";
+import { POSTGRES_MAJOR } from "../../src/postgres-cluster.ts";
 import { PACKAGE_ROOT } from "./helpers.ts";
 
 interface Service {

@@ -4,7 +4,7 @@
 
 import { createServer, type Server, type Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort } from "../setup/server.ts";
+import { freePort } from "../../src/testing/server.ts";
 import { db, makeProject, oneLineError, type Project } from "./helpers.ts";
 
 interface Listener {

@@ -13,7 +13,7 @@ import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { composeProject, dockerEngine } from "../../scripts/backends/docker.ts";
 import { sh } from "../../scripts/lib/system.ts";
-import { freePort } from "../setup/server.ts";
+import { freePort } from "../../src/testing/server.ts";
 import {
   db,
   MIGRATION_TAGS,

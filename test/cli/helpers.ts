@@ -17,7 +17,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, inject } from "vitest";
 import { which } from "../../scripts/lib/system.ts";
 import { readJournal } from "../../src/migrations.ts";
-import { freePort } from "../setup/server.ts";
+import { freePort } from "../../src/testing/server.ts";
 
 export const PACKAGE_ROOT = fileURLToPath(new URL("../..", import.meta.url));
 

@@ -1,5 +1,5 @@
 import { delimiter, dirname } from "node:path";
-import { embeddedBinaries } from "../../scripts/lib/postgres-cluster.ts";
+import { embeddedBinaries } from "../../src/postgres-cluster.ts";
 import { lifecycle } from "./lifecycle.ts";
 
 // The native backend takes initdb/pg_ctl/postgres from PATH (the Nix shell in real use). Here the

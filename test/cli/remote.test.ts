@@ -6,9 +6,9 @@
 import { randomBytes } from "node:crypto";
 import { createServer, type Server, type Socket, connect as tcp } from "node:net";
 import postgres from "postgres";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { createDatabase, dropDatabase } from "../helpers/database.ts";
-import { freePort } from "../setup/server.ts";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestDatabase, dropTestDatabase, testContext } from "../../src/testing/index.ts";
+import { freePort } from "../../src/testing/server.ts";
 import { db, makeProject, oneLineError, type Project } from "./helpers.ts";
 
 let relay: Server;
@@ -19,7 +19,7 @@ let project: Project;
 const sockets = new Set<Socket>();
 
 beforeAll(async () => {
-  local = await createDatabase(inject("templateDatabase"));
+  local = await createTestDatabase();
   const target = new URL(local);
   relayPort = await freePort();
   relay = createServer((client) => {
@@ -40,18 +40,18 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const s of sockets) s.destroy();
   await new Promise((resolve) => relay?.close(resolve));
-  if (local) await dropDatabase(local);
+  if (local) await dropTestDatabase(local);
 });
 
 /**
- * The server's databases, but for the other test files' own ones (test/helpers/database.ts:
+ * The server's databases, but for the other test files' own ones (src/testing/database.ts:
  * `kata_test_<12 hex>`), which come and go while files run in parallel. This file's database,
  * and anything made from it (a branch copy is `<name>__kata_<id>`), stays in the comparison.
  */
 const databases = async () => {
   const own = new URL(local).pathname.slice(1);
   const otherFiles = (name: string) => name !== own && /^kata_test_[0-9a-f]{12}$/.test(name);
-  const sql = postgres(inject("adminUrl"), { max: 1, onnotice: () => {} });
+  const sql = postgres(testContext().adminUrl, { max: 1, onnotice: () => {} });
   try {
     return (await sql`SELECT datname FROM pg_database ORDER BY datname`)
       .map((r) => r.datname as string)

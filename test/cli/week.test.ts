@@ -11,8 +11,8 @@ import { chmodSync, readdirSync, rmSync } from "node:fs";
 import { dirname } from "node:path";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort } from "../../src/testing/server.ts";
 import { makeRepo, type Repo } from "../guards/repo.ts";
-import { freePort } from "../setup/server.ts";
 import { oneLineError, PASSWORD, runProcess } from "./helpers.ts";
 
 let repo: Repo;

@@ -1,29 +1,20 @@
-// Vitest global setup: one server, one template database migrated with the real committed
-// migrations; test files clone it (test/helpers/database.ts).
+// Vitest global setup of this package's own tests: @kata/db/testing's (one server, the template
+// migrated with the committed migrations, reused while they are unchanged; test files clone it),
+// plus the `db` CLI bundled once for the CLI tests.
 
 import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import postgres from "postgres";
 import type { TestProject } from "vitest/node";
-import { migrate } from "../../src/migrator.ts";
+import harness from "../../src/testing/index.ts";
 import { PACKAGE_ROOT } from "../helpers/project-copy.ts";
-import { startTestServer } from "./server.ts";
 
 declare module "vitest" {
   export interface ProvidedContext {
-    adminUrl: string;
-    templateDatabase: string;
     /** The `db` CLI bundled once for this run (scripts/build-cli.mjs), run by test/cli/helpers.ts. */
     cliBundle: string;
   }
 }
-
-export const withDatabase = (url: string, database: string) => {
-  const u = new URL(url);
-  u.pathname = `/${database}`;
-  return u.toString();
-};
 
 /**
  * The CLI as scripts/bin/db runs it (one plain node process on a bundle), built once here rather
@@ -44,26 +35,9 @@ function bundleCli(): { file: string; remove: () => void } {
 export default async function setup(project: TestProject) {
   const cli = bundleCli();
   project.provide("cliBundle", cli.file);
-  const server = await startTestServer();
-  // Unique per run, so runs sharing one TEST_DATABASE_URL server do not collide.
-  const templateDatabase = `kata_template_${process.pid}`;
-  const admin = postgres(server.adminUrl, { max: 1, onnotice: () => {} });
-  try {
-    await admin.unsafe(`CREATE DATABASE ${templateDatabase}`);
-  } finally {
-    await admin.end();
-  }
-  await migrate({ url: withDatabase(server.adminUrl, templateDatabase) });
-  project.provide("adminUrl", server.adminUrl);
-  project.provide("templateDatabase", templateDatabase);
-
+  const stopServer = await harness(project);
   return async () => {
-    const cleanup = postgres(server.adminUrl, { max: 1, onnotice: () => {} });
-    await cleanup
-      .unsafe(`DROP DATABASE IF EXISTS ${templateDatabase} WITH (FORCE)`)
-      .catch(() => {});
-    await cleanup.end();
-    await server.stop();
+    await stopServer();
     cli.remove();
   };
 }

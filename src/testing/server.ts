@@ -9,17 +9,24 @@ import { join } from "node:path";
 import {
   embeddedBinaries,
   initCluster,
+  initPreparedCluster,
   makeServerDir,
   type PostgresBinaries,
   pathBinaries,
+  serverLog,
   startCluster,
   stopCluster,
-} from "../../scripts/lib/postgres-cluster.ts";
+} from "../postgres-cluster.ts";
 
 export interface TestServer {
   /** Superuser URL of the maintenance database `postgres`. */
   adminUrl: string;
   stop(): Promise<void>;
+  /**
+   * Leave the throwaway server running after the run (a kept database is on it) and say how to
+   * stop it; nothing to do on TEST_DATABASE_URL's server. Returns that sentence.
+   */
+  keep(): string | undefined;
 }
 
 /** A port nobody listens on right now (the OS picks it). */
@@ -67,37 +74,71 @@ export function memoryDir(): string {
   }
 }
 
-export async function startTestServer(): Promise<TestServer> {
+/** Settings of a server deleted after the run: durability is worthless, cheap writes are not. */
+const THROWAWAY_SETTINGS = {
+  fsync: "off",
+  synchronous_commit: "off",
+  full_page_writes: "off",
+  max_connections: "200",
+};
+
+const SUPERUSER = "kata";
+/** A throwaway server on 127.0.0.1 only, deleted after the run: its password guards nothing. */
+const PASSWORD = "test";
+
+export interface StartTestServerOptions {
+  /**
+   * What to put into a new server before it is used (e.g. a migrated template database), with a
+   * key that names exactly that: the prepared cluster is cached under it (src/cluster-cache.ts),
+   * so later runs with the same key start with it already there. Not run on TEST_DATABASE_URL's
+   * server, which keeps what it has between runs anyway.
+   */
+  prepare?: { key: string; run: (adminUrl: string) => Promise<void> };
+}
+
+const adminUrlAt = (port: number) =>
+  `postgres://${SUPERUSER}:${PASSWORD}@127.0.0.1:${port}/postgres`;
+
+export async function startTestServer(options: StartTestServerOptions = {}): Promise<TestServer> {
   const given = process.env.TEST_DATABASE_URL;
   if (given) {
     const url = new URL(given);
     url.pathname = "/postgres";
-    return { adminUrl: url.toString(), stop: async () => {} };
+    return { adminUrl: url.toString(), stop: async () => {}, keep: () => undefined };
   }
   const bin = await testBinaries();
   const root = mkdtempSync(join(memoryDir(), "kata-db-test-"));
   makeServerDir(root);
   const dataDir = join(root, "data");
-  const password = "test";
-  await initCluster({ bin, dataDir, superuser: "kata", password });
+  const cluster = { bin, dataDir, superuser: SUPERUSER, password: PASSWORD };
+  const { prepare } = options;
+  if (prepare) {
+    await initPreparedCluster(cluster, {
+      key: prepare.key,
+      prepare: async () => {
+        const port = await freePort();
+        await startCluster({ bin, dataDir, port, settings: THROWAWAY_SETTINGS });
+        try {
+          await prepare.run(adminUrlAt(port));
+        } finally {
+          // "fast" shuts down cleanly: the copy in the cache starts without crash recovery.
+          await stopCluster({ bin, dataDir, mode: "fast" });
+        }
+        rmSync(serverLog(dataDir), { force: true });
+      },
+    });
+  } else {
+    await initCluster(cluster);
+  }
   const port = await freePort();
-  // Durability is worthless for a server deleted after the run; these make writes cheap.
-  await startCluster({
-    bin,
-    dataDir,
-    port,
-    settings: {
-      fsync: "off",
-      synchronous_commit: "off",
-      full_page_writes: "off",
-      max_connections: "200",
-    },
-  });
+  await startCluster({ bin, dataDir, port, settings: THROWAWAY_SETTINGS });
   return {
-    adminUrl: `postgres://kata:${password}@127.0.0.1:${port}/postgres`,
+    adminUrl: adminUrlAt(port),
     stop: async () => {
       await stopCluster({ bin, dataDir, mode: "immediate" });
       rmSync(root, { recursive: true, force: true });
     },
+    keep: () =>
+      `the test server keeps running at 127.0.0.1:${port}; stop it with: kill $(head -n1 ${dataDir}/postmaster.pid) && rm -rf ${root}`,
   };
 }

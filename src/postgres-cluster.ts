@@ -211,8 +211,12 @@ export async function initCluster(
   opts: ClusterOptions & { superuser: string; password: string },
 ): Promise<"copied" | "initialised"> {
   makeServerDir(opts.dataDir);
+  return initFromCache(await clusterRecipe(opts), opts.dataDir, () => runInitdb(opts));
+}
+
+async function clusterRecipe(opts: ClusterOptions & { superuser: string; password: string }) {
   const { stdout: version } = await run(opts.bin.postgres, ["--version"]);
-  const recipe = {
+  return {
     initdb: opts.bin.initdb,
     version: version.trim(),
     args: initdbArgs("DATADIR", opts.superuser, "PWFILE"),
@@ -220,7 +224,25 @@ export async function initCluster(
     password: opts.password,
     owner: serverUser()?.uid ?? userInfo().uid,
   };
-  return initFromCache(recipe, opts.dataDir, () => runInitdb(opts));
+}
+
+/**
+ * A new cluster as initCluster makes it, then changed by `prepare` (which starts and stops it
+ * itself, e.g. to migrate a template database), cached as a whole under `key` too: the test
+ * harness's server starts with its migrated template already there while the migrations are
+ * unchanged. `key` must name everything `prepare` does.
+ */
+export async function initPreparedCluster(
+  opts: ClusterOptions & { superuser: string; password: string },
+  layer: { key: string; prepare: () => Promise<void> },
+): Promise<"copied" | "initialised"> {
+  makeServerDir(opts.dataDir);
+  const base = await clusterRecipe(opts);
+  const recipe = { ...base, args: [...base.args, `prepared: ${layer.key}`] };
+  return initFromCache(recipe, opts.dataDir, async () => {
+    await initCluster(opts);
+    await layer.prepare();
+  });
 }
 
 async function runInitdb(opts: ClusterOptions & { superuser: string; password: string }) {

@@ -1,0 +1,16 @@
+// @kata/db/testing: test databases for packages that build on @kata/db (and for its own tests).
+//   vitest.config.ts:  test: { globalSetup: ["@kata/db/testing"] }
+//   a test file:       const t = useTestDatabase();  // t.db, t.sql, t.url: this file's own
+// The default export is the global setup; see README, "Testing against @kata/db".
+
+export {
+  createTestDatabase,
+  dropTestDatabase,
+  type KataDbTestContext,
+  type TestDatabase,
+  testContext,
+  type UseTestDatabaseOptions,
+  useTestDatabase,
+} from "./database.ts";
+export { default } from "./global-setup.ts";
+export { ensureTemplate, templateName } from "./template.ts";
