@@ -147,6 +147,42 @@ function describeHolder(holder: LockHolder | undefined): string {
 }
 
 /**
+ * Refuse a connection pooler in transaction (or statement) mode, e.g. PgBouncer's
+ * pool_mode=transaction: it hands the server session to another client after every transaction,
+ * so a session advisory lock is stranded there (held until the server connection is recycled)
+ * or shared with whoever gets that session next, and no longer keeps two migrators apart.
+ * Told by behaviour, which no setting can hide: while a second client holds a transaction open,
+ * either it got this connection's server session, or this connection's next statement runs in
+ * another one. Through a direct connection or a session-mode pooler, neither happens.
+ */
+async function refuseTransactionPooler(url: string, conn: postgres.ReservedSql): Promise<void> {
+  const pid = async (q: Pick<postgres.Sql, "unsafe">) =>
+    // Simple protocol: PgBouncer before 1.21 loses named prepared statements in this mode.
+    Number((await q.unsafe("SELECT pg_backend_pid() AS pid").simple())[0]?.pid);
+  const before = await pid(conn);
+  const probe = connect(url);
+  let shared = false;
+  try {
+    await probe.begin(async (tx) => {
+      const other = await pid(tx);
+      const after = await pid(conn);
+      shared = other === before || after !== before;
+    });
+  } catch (error) {
+    // PgBouncer's statement mode refuses BEGIN itself.
+    if (!/pooling mode/i.test((error as Error).message)) throw error;
+    shared = true;
+  } finally {
+    await probe.end({ timeout: 1 });
+  }
+  if (shared) {
+    throw new MigrationError(
+      "refusing to migrate through a connection pooler in transaction mode (e.g. PgBouncer pool_mode=transaction): its server sessions are shared, so the migration lock would not hold; use a direct URL to PostgreSQL, or a session-mode pool, for migrations",
+    );
+  }
+}
+
+/**
  * Take the session-level migration lock by polling pg_try_advisory_lock. A migrator blocked in
  * pg_advisory_lock sits in a statement with a snapshot, and a CREATE INDEX CONCURRENTLY in the
  * migrator that holds the lock waits for every such snapshot to end: both would wait forever
@@ -278,6 +314,7 @@ export async function migrate(opts: MigrateOptions): Promise<{ applied: string[]
   const sql = connect(opts.url);
   const conn = await sql.reserve();
   try {
+    await refuseTransactionPooler(opts.url, conn);
     // Session-level lock on this one connection, polled (takeLock says why).
     await takeLock(conn, opts, log);
     try {
