@@ -5,7 +5,7 @@ import { type Config, isLocalHost, loadConfig } from "../lib/env.ts";
 import { requireOwnServer } from "../lib/ownership.ts";
 import { explainPgError } from "../lib/pg.ts";
 import { explainRefusal } from "../lib/refusals.ts";
-import { info, task } from "../lib/task.ts";
+import { CliError, info, task } from "../lib/task.ts";
 
 export interface ApplyOptions {
   /**
@@ -37,6 +37,13 @@ export async function applyMigrations(config: Config, opts: ApplyOptions = {}): 
       );
       return applied;
     } catch (error) {
+      if ((error as { code?: string }).code === "42501") {
+        throw new CliError(
+          `the role ${config.postgres.user} of DATABASE_URL has too little privilege to migrate (${(error as Error).message.split("\n")[0]}): migrate as the role that owns the schema, not the app's role`,
+          1,
+          error,
+        );
+      }
       throw explainPgError(await explainRefusal(error, config), config.postgres);
     }
   });
