@@ -5,10 +5,10 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import postgres from "postgres";
 import { afterAll, describe, expect, it } from "vitest";
+import * as catalog from "../src/catalog.ts";
 import { updateSum } from "../src/integrity.ts";
 import { readMigrations } from "../src/migrations.ts";
 import { MIGRATION_LOCK_TIMEOUT, migrate, migrationStatus } from "../src/migrator.ts";
-import * as catalog from "./helpers/catalog.ts";
 import { createDatabase, dropDatabase } from "./helpers/database.ts";
 import { addMigration, copyMigrations } from "./helpers/migrations-folder.ts";
 

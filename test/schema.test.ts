@@ -5,7 +5,7 @@
 // this file too — on purpose, in review.
 
 import { describe, expect, it } from "vitest";
-import * as catalog from "./helpers/catalog.ts";
+import * as catalog from "../src/catalog.ts";
 import { useMigratedDatabase } from "./helpers/database.ts";
 
 const database = useMigratedDatabase();
