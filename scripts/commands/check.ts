@@ -14,7 +14,7 @@ import {
   type RuleResult,
   SUM,
 } from "../lib/guards/types.ts";
-import { liveDrift } from "../lib/live-drift.ts";
+import { driftCache, liveDrift } from "../lib/live-drift.ts";
 import { explainPgError } from "../lib/pg.ts";
 import { CliError, elapsed, info, ok, say, UsageError } from "../lib/task.ts";
 
@@ -60,7 +60,7 @@ async function checkDatabase(): Promise<number> {
   const config = loadConfig();
   let report: Awaited<ReturnType<typeof liveDrift>>;
   try {
-    report = await liveDrift(config.postgres.url);
+    report = await liveDrift(config.postgres.url, { cacheDir: driftCache(config) });
   } catch (error) {
     throw explainPgError(error, config.postgres);
   }

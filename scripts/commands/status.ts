@@ -4,7 +4,7 @@ import { lastBackend } from "../backends/backend.ts";
 import { REDIS_MISSING } from "../backends/local.ts";
 import type { Command } from "../lib/command.ts";
 import { type Config, isLocalHost, loadConfig } from "../lib/env.ts";
-import { type DriftReport, liveDrift } from "../lib/live-drift.ts";
+import { type DriftReport, driftCache, liveDrift } from "../lib/live-drift.ts";
 import { describeUnknown } from "../lib/migration-origin.ts";
 import { notOurs } from "../lib/ownership.ts";
 import { probePostgres } from "../lib/pg.ts";
@@ -112,7 +112,7 @@ not installed, with a native or embedded stack, is reported but does not count.)
     // Drift: only when the applied history can be trusted (nothing modified or unknown).
     const drift =
       found && found.modified.length === 0 && found.unknown.length === 0
-        ? await liveDrift(config.postgres.url)
+        ? await liveDrift(config.postgres.url, { cacheDir: driftCache(config) })
         : undefined;
     const migrations = {
       applied: found?.applied ?? [],

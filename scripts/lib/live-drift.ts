@@ -6,13 +6,23 @@
 // compared. Each difference is one line.
 
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import type postgres from "postgres";
 import { type SchemaCatalog, schemaCatalog } from "../../src/catalog.ts";
 import { openPostgres } from "../../src/connection.ts";
+import { sha256 } from "../../src/hash.ts";
 import { MIGRATIONS_FOLDER, type Migration, readMigrations } from "../../src/migrations.ts";
 import { migrationStatus, refusalOf } from "../../src/migrator.ts";
 import {
@@ -22,6 +32,9 @@ import {
   startCluster,
   stopCluster,
 } from "./postgres-cluster.ts";
+
+/** The project's cache of replayed catalogs, in its git-ignored .data/. */
+export const driftCache = (config: { dataDir: string }) => join(config.dataDir, "drift-cache");
 
 export interface DriftReport {
   /** One line per difference; empty when the live schema is what its migrations make. */
@@ -178,7 +191,19 @@ function diff(prefix: string, have: Record<string, unknown>, want: Record<string
  * migrator's refusal) when an applied migration is modified or unknown: then there is nothing
  * trustworthy to replay.
  */
-export async function liveDrift(url: string, folder = MIGRATIONS_FOLDER): Promise<DriftReport> {
+export async function liveDrift(
+  url: string,
+  opts: {
+    folder?: string;
+    /**
+     * Where to keep replayed catalogs (e.g. .data/drift-cache): the catalog the migrations make
+     * depends only on them, the server's version and the catalog queries, so a second check of
+     * the same history needs no scratch database (`db status` stays fast).
+     */
+    cacheDir?: string;
+  } = {},
+): Promise<DriftReport> {
+  const folder = opts.folder ?? MIGRATIONS_FOLDER;
   const status = await migrationStatus({ url, folder });
   const refused = refusalOf(status);
   if (refused) throw new Error(refused.replace(/^refusing to migrate/, "cannot check drift"));
@@ -186,10 +211,23 @@ export async function liveDrift(url: string, folder = MIGRATIONS_FOLDER): Promis
   const migrations = readMigrations(folder).filter((m) => applied.has(m.tag));
   const sql = connect(url);
   let live: SchemaCatalog;
+  let version: string;
   try {
     live = await schemaCatalog(sql);
+    version = String((await sql`SELECT current_setting('server_version') AS v`)[0]?.v);
   } finally {
     await sql.end({ timeout: 1 });
+  }
+  const key = sha256(
+    JSON.stringify([version, migrations.map((m) => m.hash), readFileSync(CATALOG_SOURCE, "utf8")]),
+  );
+  const cacheFile = opts.cacheDir ? join(opts.cacheDir, `${key}.json`) : undefined;
+  const cached = cacheFile && existsSync(cacheFile) ? readCache(cacheFile) : undefined;
+  if (cached) {
+    return {
+      differences: compareCatalogs(live, cached.catalog),
+      replayedIn: `${cached.replayedIn} (its catalog remembered from an earlier check)`,
+    };
   }
   let expected = await scratchOnServer(url, migrations);
   let replayedIn = "a scratch database on the same server";
@@ -198,5 +236,25 @@ export async function liveDrift(url: string, folder = MIGRATIONS_FOLDER): Promis
     replayedIn =
       "a throwaway local PostgreSQL (the role of DATABASE_URL may not CREATE DATABASE on its server)";
   }
+  if (cacheFile && opts.cacheDir) {
+    try {
+      mkdirSync(opts.cacheDir, { recursive: true });
+      // Written whole, then renamed: a concurrent reader never sees half a file.
+      const partial = `${cacheFile}.${process.pid}.partial`;
+      writeFileSync(partial, JSON.stringify({ catalog: expected, replayedIn }));
+      renameSync(partial, cacheFile);
+    } catch {} // a cache that cannot be written only costs the next check a replay
+  }
   return { differences: compareCatalogs(live, expected), replayedIn };
+}
+
+/** src/catalog.ts itself: a change to the queries invalidates every remembered catalog. */
+const CATALOG_SOURCE = fileURLToPath(new URL("../../src/catalog.ts", import.meta.url));
+
+function readCache(file: string): { catalog: SchemaCatalog; replayedIn: string } | undefined {
+  try {
+    return JSON.parse(readFileSync(file, "utf8"));
+  } catch {
+    return undefined;
+  }
 }

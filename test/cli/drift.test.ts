@@ -45,6 +45,25 @@ describe("drift of a live database", () => {
     expect(run.code).toBe(0);
   });
 
+  it("a second check of the same history remembers the replayed catalog, and says so", async () => {
+    const url = await migrated();
+    const own = await makeProject();
+    const run = (u: string) => db(own.root, ["check", "--database"], { env: { DATABASE_URL: u } });
+    const first = await run(url);
+    expect(first.stderr).not.toContain("remembered");
+    const sql = postgres(url, { max: 1, onnotice: () => {} });
+    await sql`ALTER TABLE users ADD COLUMN nickname text`;
+    await sql.end();
+    const second = await run(url);
+    expect(second.code).toBe(1);
+    expect(second.stderr).toContain(
+      "replayed in a scratch database on the same server (its catalog remembered from an earlier check)",
+    );
+    expect(errorLines(second.stderr)[0]).toBe(
+      "column users.nickname: in the database, not made by its migrations (text)",
+    );
+  });
+
   it("every kind of hand edit is reported on its own line, exit 1", async () => {
     const url = await migrated();
     const sql = postgres(url, { max: 1, onnotice: () => {} });
@@ -112,7 +131,11 @@ describe("drift of a live database", () => {
     url.username = role;
     url.password = password;
     await migrate({ url: url.toString() });
-    const run = await check(url.toString());
+    // A project of its own: none of the catalogs remembered by the other tests' checks.
+    const own = await makeProject();
+    const run = await db(own.root, ["check", "--database"], {
+      env: { DATABASE_URL: url.toString() },
+    });
     expect(run.stderr).toContain(
       "against its migrations replayed in a throwaway local PostgreSQL (the role of DATABASE_URL may not CREATE DATABASE on its server)",
     );
