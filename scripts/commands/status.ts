@@ -48,7 +48,7 @@ async function redisStatus(
   return { healthy: false, reason: `${health.reason} — run \`db up\``, excused: false };
 }
 
-function printTable(status: Status): void {
+function printTable(status: Status, drift: DriftReport | undefined): void {
   const mark = (good: boolean) => (good ? chalk.green("✔") : chalk.red("✖"));
   const { postgres, redis, migrations } = status;
   print(`backend     ${status.backend ?? "none (run `db up`)"}`);
@@ -74,8 +74,8 @@ function printTable(status: Status): void {
     [chalk.yellow("↷ moved   "), migrations.moved ?? []],
   ];
   for (const [label, tags] of rows) for (const tag of tags) print(`  ${label}  ${tag}`);
-  if (!status.drift) return;
-  const { differences, replayedIn } = status.drift;
+  if (!drift) return;
+  const { differences, replayedIn } = drift;
   print(
     `drift       ${mark(differences.length === 0)} ${differences.length === 0 ? "none" : `${differences.length} difference(s)`}: the applied migrations replayed in ${replayedIn}`,
   );
@@ -136,10 +136,11 @@ not installed, with a native or embedded stack, is reported but does not count.)
         ...(redis.reason ? { reason: redis.reason } : {}),
       },
       migrations,
-      ...(drift ? { drift } : {}),
+      // Only when there is drift, as `moved`: the contract's shape is what scripts read.
+      ...(drift?.differences.length ? { drift } : {}),
     };
     if (args.json) print(JSON.stringify(status, null, 2));
-    else printTable(status);
+    else printTable(status, drift);
 
     const problems = [
       !pg.healthy && `PostgreSQL is down: ${pg.reason} (\`db up\`)`,
