@@ -15,7 +15,6 @@ import {
   rmSync,
   writeFileSync,
 } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -32,6 +31,7 @@ import {
   startCluster,
   stopCluster,
 } from "./postgres-cluster.ts";
+import { freePort } from "./system.ts";
 
 /** The project's cache of replayed catalogs, in its git-ignored .data/. */
 export const driftCache = (config: { dataDir: string }) => join(config.dataDir, "drift-cache");
@@ -89,21 +89,6 @@ async function scratchOnServer(
   }
 }
 
-/** A port on 127.0.0.1 nobody listens on right now (the OS picks it). */
-const freePortOnLoopback = () =>
-  new Promise<number>((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === "object" && address
-          ? resolve(address.port)
-          : reject(new Error("no port")),
-      );
-    });
-  });
-
 /** A throwaway PostgreSQL of the embedded binaries on 127.0.0.1, removed afterwards. */
 async function scratchLocally(migrations: Migration[]): Promise<SchemaCatalog> {
   const bin = await embeddedBinaries();
@@ -113,7 +98,7 @@ async function scratchLocally(migrations: Migration[]): Promise<SchemaCatalog> {
   try {
     makeServerDir(root);
     await initCluster({ bin, dataDir, superuser: "kata", password });
-    const port = await freePortOnLoopback();
+    const port = await freePort();
     await startCluster({ bin, dataDir, port, settings: { fsync: "off" } });
     try {
       return await replay(`postgres://kata:${password}@127.0.0.1:${port}/postgres`, migrations);

@@ -63,6 +63,22 @@ export function portInUse(port: number, host: string): Promise<boolean> {
   });
 }
 
+/** A port on 127.0.0.1 nobody listens on right now (the OS picks it). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === "object" && address
+          ? resolve(address.port)
+          : reject(new Error("no port")),
+      );
+    });
+  });
+}
+
 /** The address a local server listens on for a URL host ("localhost" is 127.0.0.1). */
 export const listenAddress = (host: string) =>
   host === "localhost" ? "127.0.0.1" : host.replace(/^\[(.*)\]$/, "$1");
