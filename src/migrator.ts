@@ -202,6 +202,9 @@ async function takeLock(
     const [row] = await conn<{ got: boolean }[]>`
       SELECT pg_try_advisory_lock(${MIGRATION_LOCK_KEY}) AS got`;
     if (row?.got) {
+      // Say so where a waiting migrator (and an operator's pg_stat_activity) looks: since when.
+      const since = clock(new Date());
+      await conn`SELECT set_config('application_name', ${`${MIGRATOR_APPLICATION_NAME}, holding the lock since ${since}`}, false)`;
       if (lastSaid > Number.NEGATIVE_INFINITY) {
         log(`took the migration lock after ${Math.round((performance.now() - started) / 1000)} s`);
       }

@@ -106,7 +106,9 @@ describe("waiting for the migration lock", () => {
     const second = migrate({ url, folder, lockPollMs: 100, log: (l) => lines.push(l) });
     const results = await Promise.all([first, second]);
     expect(results.map((r) => r.applied)).toEqual([["0003_slow", "0004_concurrent_index"], []]);
-    expect(lines[0]).toMatch(/^waiting for the migration lock .*\(kata-db migrate\)/);
+    expect(lines[0]).toMatch(
+      /^waiting for the migration lock .*\(kata-db migrate, holding the lock since \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC\) from 127\.0\.0\.1/,
+    );
     const check = session(url);
     const [row] = await check`
       SELECT i.indisvalid FROM pg_index i WHERE i.indexrelid = 'users_name_idx'::regclass`;

@@ -120,6 +120,15 @@ describe("sslmode as in libpq", () => {
       /^invalid sslmode "verify": use one of/,
     );
     expect(await failure(server.url("sslmode=allow"))).toMatch(/^sslmode=allow is not supported/);
+    expect(await failure(server.url("sslmode=require&sslrootcert=system"))).toBe(
+      'sslrootcert=system requires sslmode=verify-full (it is "require"), as in libpq',
+    );
+  });
+
+  it("sslrootcert=system: the system's roots, which do not include the test CA", async () => {
+    expect(await failure(server.url("sslrootcert=system"))).toMatch(
+      /failed TLS verification: its certificate is not signed by the root certificate given/,
+    );
   });
 });
 
