@@ -1,6 +1,6 @@
 // 7. `npm test` wall time (budget: under 30 s, with at least as many tests as before), and the
 //    per-test-file database: a clone of the migrated template (CREATE DATABASE … TEMPLATE …
-//    STRATEGY WAL_LOG, what test/helpers/database.ts does for every test file; budget: ≤ 30 ms)
+//    STRATEGY WAL_LOG, what src/testing/database.ts does for every test file; budget: ≤ 30 ms)
 //    against its floor, an empty database, and against the other strategy (FILE_COPY) and what
 //    a file would need without the template: an empty database and the migrator.
 
@@ -154,7 +154,7 @@ export const tests: Measurement = {
 \`npm test\` ran ${TEST_RUNS}× (wall ${walls.map(ms).join(", ")}); its ${files.length} test files took
 ${ms(sum)} added up, run in parallel by vitest's forks pool. The per-file database: median of
 ${CLONES} \`CREATE DATABASE … TEMPLATE\` of a migrated template on a throwaway server (fsync off), as
-test/helpers/database.ts does, against ${MIGRATES} runs of an empty database plus our migrator.
+src/testing/database.ts does, against ${MIGRATES} runs of an empty database plus our migrator.
 
 ${table(
   ["slowest test files", "duration"],

@@ -12,6 +12,7 @@ import migrate from "./commands/migrate.ts";
 import psql from "./commands/psql.ts";
 import redisCli from "./commands/redis-cli.ts";
 import reset from "./commands/reset.ts";
+import roles from "./commands/roles.ts";
 import seed from "./commands/seed.ts";
 import status from "./commands/status.ts";
 import up from "./commands/up.ts";
@@ -27,6 +28,7 @@ const commands: Command[] = [
   check,
   reset,
   seed,
+  roles,
   follow,
   psql,
   redisCli,

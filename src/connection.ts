@@ -11,6 +11,7 @@
 
 import { Socket } from "node:net";
 import postgres from "postgres";
+import { tlsFailure, tlsSetup } from "./tls.ts";
 
 /** libpq's default when neither the URL nor PGCONNECT_TIMEOUT says. */
 export const DEFAULT_CONNECT_TIMEOUT_S = 10;
@@ -65,6 +66,9 @@ export function openPostgres(
 ): postgres.Sql {
   const seconds = Math.min(connectTimeout(url), maxSeconds);
   const where = hostPort(url);
+  // sslmode and its files as libpq means them (src/tls.ts); throws one line for a missing file.
+  const tls = tlsSetup(url);
+  const sslRequired = typeof tls.ssl === "object";
   // The host and port postgres.js would use (it parses multi-host URLs itself; ours have one).
   const { hostname, port } = new URL(url);
   const host = hostname.replace(/^\[(.*)\]$/, "$1") || "localhost";
@@ -85,7 +89,19 @@ export function openPostgres(
       const s = new Socket();
       let answered = false;
       // Registered before postgres.js's own listeners, so it runs before they are removed.
-      s.on("data", () => (answered = true));
+      s.on("data", (chunk: Buffer) => {
+        // The server's answer to the SSLRequest: 'N' is no SSL, which a required mode refuses
+        // (postgres.js would go on to a TLS handshake the server never answers).
+        if (!answered && sslRequired && chunk[0] === 0x4e) {
+          s.destroy(
+            new ConnectError(
+              `PostgreSQL at ${where} does not accept SSL, but sslmode=${tls.mode} requires it`,
+              "SSL_REQUIRED",
+            ),
+          );
+        }
+        answered = true;
+      });
       s.once("close", () => {
         if (!answered) closedSilently = true;
       });
@@ -109,9 +125,10 @@ export function openPostgres(
     });
 
   // `socket` is a documented postgres.js option its type declarations omit.
-  return postgres(url, {
+  return postgres(tls.url, {
     onnotice: () => {},
     ...options,
+    ssl: tls.ssl,
     connect_timeout: seconds,
     socket,
   } as Options);
@@ -141,6 +158,6 @@ export function connectFailure(error: unknown, url: string): string | undefined 
     case "ENETUNREACH":
       return `PostgreSQL at ${where} is unreachable (no route)`;
     default:
-      return undefined;
+      return tlsFailure(error, where);
   }
 }

@@ -1,7 +1,9 @@
 // Our migrator. drizzle-orm 0.x's own takes no lock, runs every pending file in one transaction,
 // never checks hashes, and silently skips a file older than the newest applied one. This one:
 // - holds a session advisory lock, so concurrent migrators (two deploys, two `db up`) queue up
-//   and never apply a file twice;
+//   and never apply a file twice; a waiting one polls for it (holding nothing a CREATE INDEX
+//   CONCURRENTLY of the running one waits on), says who holds it, and gives up after a while;
+// - retries a transactional file that hit its lock_timeout, a bounded number of times;
 // - runs each file in its own transaction: a failed file rolls back completely, files before it
 //   stay applied, and the error names the file and the statement;
 // - bounds each file's waits for table locks (lock_timeout), so a migration never stalls the app
@@ -64,8 +66,18 @@ export interface MigrateOptions {
   folder?: string;
   /** Progress lines, e.g. "applied 0003_add_x (12 ms)". */
   log?: (line: string) => void;
-  /** How long to wait for another migrator's lock before giving up. */
+  /** How long, in all, to wait for another migrator's lock before giving up (default 10 min). */
   lockTimeoutMs?: number;
+  /** How often to try the lock while another migrator holds it (default 500 ms). */
+  lockPollMs?: number;
+  /** How often to say who holds the lock while waiting (default every 10 s; the first at once). */
+  progressEveryMs?: number;
+  /**
+   * Attempts of a transactional file whose statement hit its lock_timeout (55P03), each from a
+   * clean rollback; the waits between them double from `retryDelayMs` (default 3 attempts, 1 s).
+   */
+  lockRetries?: number;
+  retryDelayMs?: number;
 }
 
 export class MigrationError extends Error {
@@ -87,7 +99,132 @@ export interface AppliedRow {
   created_at: string;
 }
 
-const connect = (url: string) => openPostgres(url, { max: 1, idle_timeout: 1 });
+/** What a waiting migrator sees as the lock holder's application_name. */
+export const MIGRATOR_APPLICATION_NAME = "kata-db migrate";
+
+const connect = (url: string) =>
+  openPostgres(url, {
+    max: 1,
+    idle_timeout: 1,
+    connection: { application_name: MIGRATOR_APPLICATION_NAME },
+  });
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The session holding the migration lock, from pg_locks and pg_stat_activity. */
+interface LockHolder {
+  pid: number;
+  application_name: string;
+  client_addr: string | null;
+  backend_start: Date;
+  query_start: Date | null;
+}
+
+async function lockHolder(conn: postgres.ReservedSql): Promise<LockHolder | undefined> {
+  // Advisory locks are per database. A bigint key is (classid, objid) = (high, low 32 bits), objsubid 1.
+  const [holder] = await conn<LockHolder[]>`
+    SELECT a.pid, a.application_name, host(a.client_addr) AS client_addr, a.backend_start,
+           a.query_start
+    FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+    WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+      AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+      AND l.classid = (${MIGRATION_LOCK_KEY}::bigint >> 32)::oid
+      AND l.objid = (${MIGRATION_LOCK_KEY}::bigint & 4294967295)::oid`;
+  return holder;
+}
+
+const clock = (d: Date) =>
+  d
+    .toISOString()
+    .replace("T", " ")
+    .replace(/\.\d+Z$/, " UTC");
+
+function describeHolder(holder: LockHolder | undefined): string {
+  if (!holder) return "its holder has just let go";
+  const who = `pid ${holder.pid}${holder.application_name ? ` (${holder.application_name})` : ""}`;
+  const from = holder.client_addr ? ` from ${holder.client_addr}` : "";
+  return `held by ${who}${from}, connected since ${clock(holder.backend_start)}`;
+}
+
+/**
+ * Refuse a connection pooler in transaction (or statement) mode, e.g. PgBouncer's
+ * pool_mode=transaction: it hands the server session to another client after every transaction,
+ * so a session advisory lock is stranded there (held until the server connection is recycled)
+ * or shared with whoever gets that session next, and no longer keeps two migrators apart.
+ * Told by behaviour, which no setting can hide: while a second client holds a transaction open,
+ * either it got this connection's server session, or this connection's next statement runs in
+ * another one. Through a direct connection or a session-mode pooler, neither happens.
+ */
+async function refuseTransactionPooler(url: string, conn: postgres.ReservedSql): Promise<void> {
+  const pid = async (q: Pick<postgres.Sql, "unsafe">) =>
+    // Simple protocol: PgBouncer before 1.21 loses named prepared statements in this mode.
+    Number((await q.unsafe("SELECT pg_backend_pid() AS pid").simple())[0]?.pid);
+  const before = await pid(conn);
+  const probe = connect(url);
+  let shared = false;
+  try {
+    await probe.begin(async (tx) => {
+      const other = await pid(tx);
+      const after = await pid(conn);
+      shared = other === before || after !== before;
+    });
+  } catch (error) {
+    // PgBouncer's statement mode refuses BEGIN itself.
+    if (!/pooling mode/i.test((error as Error).message)) throw error;
+    shared = true;
+  } finally {
+    await probe.end({ timeout: 1 });
+  }
+  if (shared) {
+    throw new MigrationError(
+      "refusing to migrate through a connection pooler in transaction mode (e.g. PgBouncer pool_mode=transaction): its server sessions are shared, so the migration lock would not hold; use a direct URL to PostgreSQL, or a session-mode pool, for migrations",
+    );
+  }
+}
+
+/**
+ * Take the session-level migration lock by polling pg_try_advisory_lock. A migrator blocked in
+ * pg_advisory_lock sits in a statement with a snapshot, and a CREATE INDEX CONCURRENTLY in the
+ * migrator that holds the lock waits for every such snapshot to end: both would wait forever
+ * (or until one is killed). Between polls this connection is idle, in no transaction.
+ */
+async function takeLock(
+  conn: postgres.ReservedSql,
+  opts: MigrateOptions,
+  log: (l: string) => void,
+) {
+  const timeoutMs = opts.lockTimeoutMs ?? 600_000;
+  const pollMs = opts.lockPollMs ?? 500;
+  const everyMs = opts.progressEveryMs ?? 10_000;
+  const started = performance.now();
+  let lastSaid = Number.NEGATIVE_INFINITY;
+  for (;;) {
+    const [row] = await conn<{ got: boolean }[]>`
+      SELECT pg_try_advisory_lock(${MIGRATION_LOCK_KEY}) AS got`;
+    if (row?.got) {
+      // Say so where a waiting migrator (and an operator's pg_stat_activity) looks: since when.
+      const since = clock(new Date());
+      await conn`SELECT set_config('application_name', ${`${MIGRATOR_APPLICATION_NAME}, holding the lock since ${since}`}, false)`;
+      if (lastSaid > Number.NEGATIVE_INFINITY) {
+        log(`took the migration lock after ${Math.round((performance.now() - started) / 1000)} s`);
+      }
+      return;
+    }
+    const waited = performance.now() - started;
+    if (waited >= timeoutMs) {
+      throw new MigrationError(
+        `gave up waiting for the migration lock after ${Math.round(waited / 1000)} s: ${describeHolder(await lockHolder(conn))} (another migrator is running; try again when it is done)`,
+      );
+    }
+    if (performance.now() - lastSaid >= everyMs) {
+      lastSaid = performance.now();
+      log(
+        `waiting for the migration lock (${Math.round(waited / 1000)} s of ${Math.round(timeoutMs / 1000)} s): ${describeHolder(await lockHolder(conn))}`,
+      );
+    }
+    await sleep(Math.min(pollMs, Math.max(0, timeoutMs - waited)));
+  }
+}
 
 async function readApplied(sql: postgres.Sql): Promise<AppliedRow[]> {
   const [exists] = await sql<{ exists: boolean }[]>`
@@ -180,17 +317,9 @@ export async function migrate(opts: MigrateOptions): Promise<{ applied: string[]
   const sql = connect(opts.url);
   const conn = await sql.reserve();
   try {
-    // Session-level lock on this one connection; lock_timeout bounds the wait for it.
-    await conn.unsafe(`SET lock_timeout = ${Math.max(1, opts.lockTimeoutMs ?? 60_000)}`);
-    try {
-      await conn`SELECT pg_advisory_lock(${MIGRATION_LOCK_KEY})`;
-    } catch (error) {
-      if ((error as postgres.PostgresError).code === "55P03") {
-        throw new MigrationError("another migrator holds the migration lock; try again later");
-      }
-      throw error;
-    }
-    await conn.unsafe("RESET lock_timeout");
+    await refuseTransactionPooler(opts.url, conn);
+    // Session-level lock on this one connection, polled (takeLock says why).
+    await takeLock(conn, opts, log);
     try {
       // Inside the lock: concurrent CREATE … IF NOT EXISTS can still collide without it.
       await conn.unsafe(`CREATE SCHEMA IF NOT EXISTS drizzle`);
@@ -213,7 +342,7 @@ export async function migrate(opts: MigrateOptions): Promise<{ applied: string[]
       const applied: string[] = [];
       for (const migration of local.filter((m) => pending.has(m.tag))) {
         const started = performance.now();
-        await applyOne(conn, migration);
+        await applyWithRetries(conn, migration, opts, log);
         applied.push(migration.tag);
         log(`applied ${migration.tag} (${Math.round(performance.now() - started)} ms)`);
       }
@@ -224,6 +353,46 @@ export async function migrate(opts: MigrateOptions): Promise<{ applied: string[]
   } finally {
     conn.release();
     await sql.end();
+  }
+}
+
+/**
+ * A transactional file that hit its lock_timeout (55P03: the app held a lock on its table) rolled
+ * back completely, so it is tried again from the start, a bounded number of times with a growing
+ * wait. A file without a transaction is not: statements before the failed one stay applied, and a
+ * CREATE INDEX CONCURRENTLY that timed out can leave an invalid index to drop by hand first.
+ */
+async function applyWithRetries(
+  conn: postgres.ReservedSql,
+  migration: Migration,
+  opts: MigrateOptions,
+  log: (line: string) => void,
+): Promise<void> {
+  const attempts = Math.max(1, opts.lockRetries ?? 3);
+  let delay = opts.retryDelayMs ?? 1000;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await applyOne(conn, migration);
+      return;
+    } catch (error) {
+      const timedOut = (error as MigrationError).code === "55P03";
+      if (!timedOut || !migration.transactional || attempt >= attempts) {
+        if (timedOut && migration.transactional) {
+          throw new MigrationError(
+            `${(error as Error).message} (after ${attempts} attempts: something holds a lock on its table for longer; retry when the app is quieter)`,
+            migration.tag,
+            (error as MigrationError).statement,
+            "55P03",
+          );
+        }
+        throw error;
+      }
+      log(
+        `${migration.tag} waited longer than lock_timeout for a table lock (attempt ${attempt} of ${attempts}): rolled back, trying again in ${Math.round(delay / 100) / 10} s`,
+      );
+      await sleep(delay);
+      delay *= 2;
+    }
   }
 }
 

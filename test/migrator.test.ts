@@ -5,11 +5,11 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import postgres from "postgres";
 import { afterAll, describe, expect, it } from "vitest";
+import * as catalog from "../src/catalog.ts";
 import { updateSum } from "../src/integrity.ts";
 import { readMigrations } from "../src/migrations.ts";
 import { MIGRATION_LOCK_TIMEOUT, migrate, migrationStatus } from "../src/migrator.ts";
 import { createTestDatabase, dropTestDatabase } from "../src/testing/index.ts";
-import * as catalog from "./helpers/catalog.ts";
 import { addMigration, copyMigrations } from "./helpers/migrations-folder.ts";
 
 const committed = readMigrations().map((m) => m.tag);

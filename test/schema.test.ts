@@ -5,8 +5,8 @@
 // this file too — on purpose, in review.
 
 import { describe, expect, it } from "vitest";
+import * as catalog from "../src/catalog.ts";
 import { useTestDatabase } from "../src/testing/index.ts";
-import * as catalog from "./helpers/catalog.ts";
 
 const database = useTestDatabase();
 

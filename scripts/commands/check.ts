@@ -1,5 +1,5 @@
 import type { Command } from "../lib/command.ts";
-import { PACKAGE_ROOT } from "../lib/env.ts";
+import { loadConfig, PACKAGE_ROOT } from "../lib/env.ts";
 import { collisionsRule } from "../lib/guards/collisions.ts";
 import { prepare } from "../lib/guards/context.ts";
 import { drift } from "../lib/guards/drift.ts";
@@ -14,6 +14,8 @@ import {
   type RuleResult,
   SUM,
 } from "../lib/guards/types.ts";
+import { driftCache, liveDrift } from "../lib/live-drift.ts";
+import { explainPgError } from "../lib/pg.ts";
 import { CliError, elapsed, info, ok, say, UsageError } from "../lib/task.ts";
 
 /**
@@ -53,6 +55,26 @@ function dedupe(results: RuleResult[]): Finding[] {
     });
 }
 
+/** `db check --database`: the live database against its applied migrations, replayed. */
+async function checkDatabase(): Promise<number> {
+  const config = loadConfig();
+  let report: Awaited<ReturnType<typeof liveDrift>>;
+  try {
+    report = await liveDrift(config.postgres.url, { cacheDir: driftCache(config) });
+  } catch (error) {
+    throw explainPgError(error, config.postgres);
+  }
+  for (const line of report.differences) say(`✖ ${line}`);
+  const where = `${config.postgres.database}, against its migrations replayed in ${report.replayedIn}`;
+  if (report.differences.length === 0) {
+    ok(`db check --database: no drift in ${where}`);
+    return 0;
+  }
+  throw new CliError(
+    `db check --database: ${plural(report.differences.length, "difference")} in ${where}`,
+  );
+}
+
 export default {
   name: "check",
   summary: "the migration guards, for CI and the pre-commit hook (--staged: the index)",
@@ -73,9 +95,12 @@ Without git (e.g. the Nix sandbox) history and squawk are skipped, with a note.
 --staged    check the index (what is about to be committed), not the working tree; the schema
             and squawk rules run only when a staged path is under src/schema, drizzle/,
             drizzle.config.ts or .squawk.toml. Run by .husky/pre-commit.
---base REF  also compare with REF (e.g. origin/main), and lint every migration not in REF`,
-  flags: { boolean: ["staged"], string: ["base"] },
+--base REF  also compare with REF (e.g. origin/main), and lint every migration not in REF
+--database  instead: the drift of DATABASE_URL's live schema from its applied migrations
+            (replayed into a scratch database; \`db status\` reports the same), one line each`,
+  flags: { boolean: ["staged", "database"], string: ["base"] },
   async run(args) {
+    if (args.database) return checkDatabase();
     if (args.base !== undefined && (typeof args.base !== "string" || args.base === "")) {
       throw new UsageError("--base takes a git ref, e.g. --base origin/main");
     }

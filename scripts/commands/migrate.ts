@@ -1,11 +1,14 @@
-import { migrate, migrationStatus } from "../../src/migrator.ts";
+import { join } from "node:path";
+import { MIGRATIONS_FOLDER, NO_TRANSACTION_MARKER, readMigrations } from "../../src/migrations.ts";
+import { migrate, migrationStatus, refusalOf } from "../../src/migrator.ts";
 import { followCheckout, rememberAppliedSql, saveBeforeMigrating } from "../lib/branch-copies.ts";
 import type { Command } from "../lib/command.ts";
-import { type Config, isLocalHost, loadConfig } from "../lib/env.ts";
+import { type Config, isLocalHost, loadConfig, PACKAGE_ROOT } from "../lib/env.ts";
+import { squawkFiles, type Violation } from "../lib/guards/squawk.ts";
 import { requireOwnServer } from "../lib/ownership.ts";
 import { explainPgError } from "../lib/pg.ts";
 import { explainRefusal } from "../lib/refusals.ts";
-import { info, task } from "../lib/task.ts";
+import { CliError, info, print, task } from "../lib/task.ts";
 
 export interface ApplyOptions {
   /**
@@ -37,9 +40,70 @@ export async function applyMigrations(config: Config, opts: ApplyOptions = {}): 
       );
       return applied;
     } catch (error) {
+      if ((error as { code?: string }).code === "42501") {
+        throw new CliError(
+          `the role ${config.postgres.user} of DATABASE_URL has too little privilege to migrate (${(error as Error).message.split("\n")[0]}): migrate as the role that owns the schema, not the app's role`,
+          1,
+          error,
+        );
+      }
       throw explainPgError(await explainRefusal(error, config), config.postgres);
     }
   });
+}
+
+/**
+ * `db migrate --plan`: what `db migrate` would run, and squawk's findings in it. Reads only: the
+ * status query takes no lock and creates nothing, not even the migrator's bookkeeping table.
+ */
+async function printPlan(config: Config): Promise<number> {
+  const { host, port, database } = config.postgres;
+  let status: Awaited<ReturnType<typeof migrationStatus>>;
+  try {
+    status = await migrationStatus({ url: config.postgres.url });
+  } catch (error) {
+    throw explainPgError(error, config.postgres);
+  }
+  const refused = refusalOf(status);
+  if (refused) throw new CliError(refused);
+  const migrations = readMigrations(MIGRATIONS_FOLDER);
+  const pending = migrations.filter((m) => status.pending.includes(m.tag));
+  print(`Plan for ${database} at ${host}:${port}: ${pending.length} migration(s) to apply`);
+  for (const { tag } of status.moved)
+    print(`  ↷ ${tag}: applied under an earlier tag, its record moves`);
+  const findings = new Map<string, Violation[]>();
+  const files = (tx: boolean) =>
+    pending
+      .filter((m) => m.transactional === tx)
+      .map((m) => join(MIGRATIONS_FOLDER, `${m.tag}.sql`));
+  const ctx = { packageRoot: PACKAGE_ROOT, root: PACKAGE_ROOT };
+  for (const v of [
+    ...(await squawkFiles(ctx, files(true), true)),
+    ...(await squawkFiles(ctx, files(false), false)),
+  ]) {
+    findings.set(v.file, [...(findings.get(v.file) ?? []), v]);
+  }
+  for (const migration of pending) {
+    const file = join(MIGRATIONS_FOLDER, `${migration.tag}.sql`);
+    const how = migration.transactional
+      ? "in one transaction"
+      : `without a transaction (${NO_TRANSACTION_MARKER})`;
+    print(`\n● drizzle/${migration.tag}.sql — ${migration.statements.length} statement(s), ${how}`);
+    migration.statements.forEach((statement, i) => {
+      const lines = statement.split("\n");
+      print(`  ${String(i + 1).padStart(2)}. ${lines[0]}`);
+      for (const line of lines.slice(1)) print(`      ${line}`);
+    });
+    const found = findings.get(file) ?? [];
+    if (found.length === 0) print("  squawk: no findings");
+    for (const v of found) {
+      print(
+        `  squawk: line ${v.line + 1}: ${v.rule_name}: ${v.message}${v.help ? ` (${v.help})` : ""}`,
+      );
+    }
+  }
+  if (pending.length === 0) print("Nothing to apply: the database is up to date.");
+  return 0;
 }
 
 export default {
@@ -52,8 +116,13 @@ reachable PostgreSQL. Takes an advisory lock (concurrent migrators queue), runs 
 own transaction, and refuses when an applied migration was modified or is unknown here (the
 message names it, and where git has it). A migration regenerated with the same SQL under a new
 tag is recognised as the one applied: its record moves, nothing is re-applied. On a local
-database, \`db up\` also switches between branches' copies (see README).`,
-  async run() {
+database, \`db up\` also switches between branches' copies (see README).
+
+--plan  print what would run — each file, its statements and squawk's findings — and change
+        nothing (no lock, no bookkeeping table).`,
+  flags: { boolean: ["plan"] },
+  async run(args) {
+    if (args.plan) return printPlan(loadConfig());
     await applyMigrations(loadConfig());
     return 0;
   },

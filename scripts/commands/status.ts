@@ -4,6 +4,7 @@ import { lastBackend } from "../backends/backend.ts";
 import { REDIS_MISSING } from "../backends/local.ts";
 import type { Command } from "../lib/command.ts";
 import { type Config, isLocalHost, loadConfig } from "../lib/env.ts";
+import { type DriftReport, driftCache, liveDrift } from "../lib/live-drift.ts";
 import { describeUnknown } from "../lib/migration-origin.ts";
 import { notOurs } from "../lib/ownership.ts";
 import { probePostgres } from "../lib/pg.ts";
@@ -17,6 +18,8 @@ interface Status {
   backend: string | null;
   postgres: { url: string; healthy: boolean; version: string | null; reason?: string };
   redis: { url: string | null; healthy: boolean; reason?: string };
+  /** The live schema against its applied migrations replayed (scripts/lib/live-drift.ts). */
+  drift?: DriftReport;
   migrations: {
     applied: string[];
     pending: string[];
@@ -45,7 +48,7 @@ async function redisStatus(
   return { healthy: false, reason: `${health.reason} — run \`db up\``, excused: false };
 }
 
-function printTable(status: Status): void {
+function printTable(status: Status, drift: DriftReport | undefined): void {
   const mark = (good: boolean) => (good ? chalk.green("✔") : chalk.red("✖"));
   const { postgres, redis, migrations } = status;
   print(`backend     ${status.backend ?? "none (run `db up`)"}`);
@@ -71,6 +74,12 @@ function printTable(status: Status): void {
     [chalk.yellow("↷ moved   "), migrations.moved ?? []],
   ];
   for (const [label, tags] of rows) for (const tag of tags) print(`  ${label}  ${tag}`);
+  if (!drift) return;
+  const { differences, replayedIn } = drift;
+  print(
+    `drift       ${mark(differences.length === 0)} ${differences.length === 0 ? "none" : `${differences.length} difference(s)`}: the applied migrations replayed in ${replayedIn}`,
+  );
+  for (const line of differences) print(`  ${chalk.red("✖")} ${line}`);
 }
 
 export default {
@@ -80,7 +89,10 @@ export default {
 
 Shows the backend of the last \`db up\`, whether PostgreSQL and Redis answer, and the migrations
 applied / pending / modified / unknown. Exit code 1 when anything is not clean: PostgreSQL or
-Redis down, or any migration pending, modified or unknown. (Redis absent because redis-server is
+Redis down, any migration pending, modified or unknown, or drift: the applied migrations are
+replayed into a scratch database on the same server (or a throwaway local PostgreSQL when the
+role may not CREATE DATABASE) and its catalog compared with the live one — tables, columns,
+types, defaults, constraints, indexes, triggers, functions, enums — one line per difference. (Redis absent because redis-server is
 not installed, with a native or embedded stack, is reported but does not count.)
 
 --json  one JSON object: { backend, postgres: { url, healthy, version }, redis: { url, healthy,
@@ -97,6 +109,11 @@ not installed, with a native or embedded stack, is reported but does not count.)
     const stranger = probed.healthy ? notOurs(config, probed.clusterName) : undefined;
     const pg = stranger ? { ...probed, healthy: false, reason: stranger } : probed;
     const found = pg.healthy ? await migrationStatus({ url: config.postgres.url }) : undefined;
+    // Drift: only when the applied history can be trusted (nothing modified or unknown).
+    const drift =
+      found && found.modified.length === 0 && found.unknown.length === 0
+        ? await liveDrift(config.postgres.url, { cacheDir: driftCache(config) })
+        : undefined;
     const migrations = {
       applied: found?.applied ?? [],
       pending: found?.pending ?? [],
@@ -119,9 +136,11 @@ not installed, with a native or embedded stack, is reported but does not count.)
         ...(redis.reason ? { reason: redis.reason } : {}),
       },
       migrations,
+      // Only when there is drift, as `moved`: the contract's shape is what scripts read.
+      ...(drift?.differences.length ? { drift } : {}),
     };
     if (args.json) print(JSON.stringify(status, null, 2));
-    else printTable(status);
+    else printTable(status, drift);
 
     const problems = [
       !pg.healthy && `PostgreSQL is down: ${pg.reason} (\`db up\`)`,
@@ -132,6 +151,8 @@ not installed, with a native or embedded stack, is reported but does not count.)
         `${migrations.moved.join(", ")} applied under an earlier tag (\`db migrate\` moves the record)`,
       migrations.modified.length > 0 &&
         `modified: ${migrations.modified.join(", ")} (\`db migrate\` says what to do)`,
+      drift?.differences.length &&
+        `${drift.differences.length} difference(s) between the database and its migrations (replayed in ${drift.replayedIn})`,
       migrations.unknown.length > 0 &&
         `applied here but not in this checkout: ${migrations.unknown.join("; ")} (\`db migrate\` says what to do)`,
     ].filter(Boolean);

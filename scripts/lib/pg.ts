@@ -20,8 +20,9 @@ export interface PostgresHealth {
 
 /** One real query as the URL's user in the URL's database: healthy means usable, not just up. */
 export async function probePostgres(url: string, maxSeconds?: number): Promise<PostgresHealth> {
-  const sql = connect(url, maxSeconds);
+  let sql: ReturnType<typeof connect> | undefined;
   try {
+    sql = connect(url, maxSeconds);
     const [row] = await sql<{ version: string; cluster_name: string }[]>`
       SELECT current_setting('server_version') AS version,
              current_setting('cluster_name') AS cluster_name`;
@@ -31,7 +32,7 @@ export async function probePostgres(url: string, maxSeconds?: number): Promise<P
     const reason = connectFailure(error, url) ?? err.message;
     return { healthy: false, reason, ...(err.code ? { code: err.code } : {}) };
   } finally {
-    await sql.end({ timeout: 1 });
+    await sql?.end({ timeout: 1 });
   }
 }
 

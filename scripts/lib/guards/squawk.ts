@@ -23,7 +23,7 @@ import {
 
 const CONFIG = ".squawk.toml";
 
-interface Violation {
+export interface Violation {
   file: string;
   /** 0-based, as squawk reports it. */
   line: number;
@@ -61,7 +61,15 @@ function squawkBinary(packageRoot: string): string {
   return existsSync(native) ? native : join(packageRoot, "node_modules", ".bin", "squawk");
 }
 
-async function lint(ctx: Context, files: string[], inTransaction: boolean): Promise<Violation[]> {
+const lint = (ctx: Context, files: string[], inTransaction: boolean) =>
+  squawkFiles(ctx, files, inTransaction);
+
+/** squawk's findings in `files` (absolute paths), with the .squawk.toml of `root`. */
+export async function squawkFiles(
+  ctx: Pick<Context, "packageRoot" | "root">,
+  files: string[],
+  inTransaction: boolean,
+): Promise<Violation[]> {
   if (files.length === 0) return [];
   const squawk = squawkBinary(ctx.packageRoot);
   const config = join(ctx.root, CONFIG);

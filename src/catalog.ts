@@ -1,5 +1,7 @@
-// The schema as the server reports it (pg_catalog), in compact comparable forms. Tests compare
-// these against the contract written out by hand in test/schema.test.ts.
+// The schema as the server reports it (pg_catalog), in compact comparable forms: the one
+// definition of "what the schema is", for the tests (test/schema.test.ts compares it with the
+// contract written out by hand), `db migrate --plan` (nothing changed) and the drift check of a
+// live database (src/drift.ts: the live one against its migrations replayed).
 
 import type postgres from "postgres";
 
@@ -57,3 +59,28 @@ export async function triggers(sql: postgres.Sql) {
     WHERE NOT tgisinternal ORDER BY tgname`;
   return Object.fromEntries(rows.map((r) => [r.name, r.def]));
 }
+
+/** function name(argument types) → its definition (pg_get_functiondef), in the public schema. */
+export async function functions(sql: postgres.Sql) {
+  const rows = await sql<{ name: string; def: string }[]>`
+    SELECT p.oid::regprocedure::text AS name, pg_get_functiondef(p.oid) AS def
+    FROM pg_proc p
+    WHERE p.pronamespace = 'public'::regnamespace AND p.prokind IN ('f', 'p')
+    ORDER BY 1`;
+  return Object.fromEntries(rows.map((r) => [r.name, r.def]));
+}
+
+/** Every part of the schema above, by kind: what the drift check and the plan test compare. */
+export async function schemaCatalog(sql: postgres.Sql) {
+  const [c, k, i, t, f, e] = await Promise.all([
+    columns(sql),
+    constraints(sql),
+    indexes(sql),
+    triggers(sql),
+    functions(sql),
+    enums(sql),
+  ]);
+  return { columns: c, constraints: k, indexes: i, triggers: t, functions: f, enums: e };
+}
+
+export type SchemaCatalog = Awaited<ReturnType<typeof schemaCatalog>>;

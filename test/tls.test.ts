@@ -1,0 +1,181 @@
+// sslmode, sslrootcert, sslcert and sslkey as libpq means them (src/tls.ts), against a real
+// PostgreSQL of this file's own with `ssl = on` and certificates made with openssl
+// (test/helpers/tls-cluster.ts). Encryption is proven by the server: pg_stat_ssl of the session.
+
+import { readFileSync } from "node:fs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { which } from "../scripts/lib/system.ts";
+import { connectFailure, openPostgres } from "../src/connection.ts";
+import { testContext } from "../src/testing/index.ts";
+import { db, makeProject, oneLineError, type Project } from "./cli/helpers.ts";
+import { startTlsCluster, TLS_PASSWORD, type TlsCluster } from "./helpers/tls-cluster.ts";
+
+// The certificates are made with openssl: CI has it (Debian's base system); where it is absent
+// (the Nix check's sandbox, whose PATH has only the flake's tools) these tests say so and skip.
+const haveOpenssl = Boolean(which("openssl"));
+if (!haveOpenssl && process.env.CI) throw new Error("openssl is not on PATH, and CI=true");
+
+let server: TlsCluster;
+let project: Project;
+beforeAll(async () => {
+  if (!haveOpenssl) return;
+  server = await startTlsCluster();
+  project = await makeProject();
+});
+afterAll(async () => {
+  await server?.stop();
+});
+
+/** Whether the session of a connection through openPostgres() is encrypted, as the server says. */
+async function sessionSsl(url: string): Promise<boolean> {
+  const sql = openPostgres(url, { max: 1 });
+  try {
+    const [row] = await sql<{ ssl: boolean }[]>`
+      SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()`;
+    return row?.ssl ?? false;
+  } finally {
+    await sql.end({ timeout: 1 });
+  }
+}
+
+/** The one-line message the CLI and the library give for a failed connection. */
+async function failure(url: string): Promise<string> {
+  try {
+    await sessionSsl(url);
+  } catch (error) {
+    const line = connectFailure(error, url) ?? (error as Error).message;
+    expect(line).not.toContain("\n");
+    expect(line).not.toContain(TLS_PASSWORD);
+    return line;
+  }
+  throw new Error(`connecting to ${url} succeeded`);
+}
+
+describe.skipIf(!haveOpenssl)("sslmode as in libpq", () => {
+  it("verify-full with the right CA: connects, encrypted, to 127.0.0.1 and to localhost", async () => {
+    const q = `sslmode=verify-full&sslrootcert=${server.certs.ca}`;
+    expect(await sessionSsl(server.url(q))).toBe(true);
+    expect(await sessionSsl(server.url(q, "localhost"))).toBe(true);
+  });
+
+  it("verify-ca with the right CA: connects, encrypted", async () => {
+    expect(await sessionSsl(server.url(`sslmode=verify-ca&sslrootcert=${server.certs.ca}`))).toBe(
+      true,
+    );
+  });
+
+  it("a wrong CA fails verification, in one line", async () => {
+    for (const mode of ["verify-full", "verify-ca"]) {
+      expect(
+        await failure(server.url(`sslmode=${mode}&sslrootcert=${server.certs.wrongCa}`)),
+      ).toMatch(
+        `PostgreSQL at 127.0.0.1:${server.port} failed TLS verification: its certificate is not signed by the root certificate given (sslrootcert) (`,
+      );
+    }
+  });
+
+  it("require encrypts without verifying: a certificate of an unknown CA is accepted", async () => {
+    expect(await sessionSsl(server.url("sslmode=require"))).toBe(true);
+  });
+
+  it("require with sslrootcert verifies the chain, as libpq (postgres.js alone would not)", async () => {
+    expect(
+      await failure(server.url(`sslmode=require&sslrootcert=${server.certs.wrongCa}`)),
+    ).toMatch(/failed TLS verification: its certificate is not signed/);
+    expect(await sessionSsl(server.url(`sslmode=require&sslrootcert=${server.certs.ca}`))).toBe(
+      true,
+    );
+  });
+
+  it("prefer (also no sslmode: libpq's default) encrypts when the server offers SSL; disable does not", async () => {
+    expect(await sessionSsl(server.url("sslmode=prefer"))).toBe(true);
+    expect(await sessionSsl(server.url())).toBe(true);
+    expect(await sessionSsl(server.url("sslmode=disable"))).toBe(false);
+  });
+
+  it("prefer to a server without SSL connects in plain; require refuses it in one line", async () => {
+    const plain = new URL(testContext().adminUrl);
+    expect(await sessionSsl(plain.toString())).toBe(false);
+    plain.searchParams.set("sslmode", "require");
+    expect(await failure(plain.toString())).toBe(
+      `PostgreSQL at ${plain.hostname}:${plain.port} does not accept SSL, but sslmode=require requires it`,
+    );
+  });
+
+  it("a client certificate (sslcert, sslkey) logs in a user pg_hba admits only by certificate", async () => {
+    const { ca, clientCert, clientKey } = server.certs;
+    const withCert = `sslmode=verify-full&sslrootcert=${ca}&sslcert=${clientCert}&sslkey=${clientKey}`;
+    expect(await sessionSsl(server.url(withCert, "127.0.0.1", "certuser"))).toBe(true);
+    expect(
+      await failure(server.url(`sslmode=verify-full&sslrootcert=${ca}`, "127.0.0.1", "certuser")),
+    ).toBe("connection requires a valid client certificate");
+  });
+
+  it("a certificate file that does not exist: one line naming it, before connecting", async () => {
+    const missing = "/nonexistent/kata-ca.crt";
+    expect(await failure(server.url(`sslmode=verify-full&sslrootcert=${missing}`))).toBe(
+      `root certificate file "${missing}" does not exist`,
+    );
+    expect(
+      await failure(
+        server.url(`sslmode=require&sslcert=${server.certs.clientCert}&sslkey=/nonexistent/k.key`),
+      ),
+    ).toBe(`client key (sslkey) file "/nonexistent/k.key" does not exist`);
+  });
+
+  it("an unknown sslmode, and allow (which postgres.js cannot do), fail in one line", async () => {
+    expect(await failure(server.url("sslmode=verify"))).toMatch(
+      /^invalid sslmode "verify": use one of/,
+    );
+    expect(await failure(server.url("sslmode=allow"))).toMatch(/^sslmode=allow is not supported/);
+    expect(await failure(server.url("sslmode=require&sslrootcert=system"))).toBe(
+      'sslrootcert=system requires sslmode=verify-full (it is "require"), as in libpq',
+    );
+  });
+
+  it("sslrootcert=system: the system's roots, which do not include the test CA", async () => {
+    expect(await failure(server.url("sslrootcert=system"))).toMatch(
+      /failed TLS verification: its certificate is not signed by the root certificate given/,
+    );
+  });
+});
+
+describe.skipIf(!haveOpenssl)("the CLI with a TLS DATABASE_URL", () => {
+  it("db migrate over verify-full applies the history, encrypted", async () => {
+    const url = server.url(`sslmode=verify-full&sslrootcert=${server.certs.ca}`);
+    const run = await db(project.root, ["migrate"], { env: { DATABASE_URL: url } });
+    expect(run.stderr).toMatch(/Applied \d+ migrations to postgres/);
+    expect(run.code).toBe(0);
+  });
+
+  it("a missing certificate: one ✖ line, exit 1, no password and no key content", async () => {
+    const url = server.url(
+      `sslmode=verify-full&sslrootcert=/nonexistent/ca.crt&sslcert=${server.certs.clientCert}&sslkey=${server.certs.clientKey}`,
+    );
+    const run = await db(project.root, ["migrate"], { env: { DATABASE_URL: url } });
+    expect(run.code).toBe(1);
+    expect(oneLineError(run)).toMatch(
+      /root certificate file "\/nonexistent\/ca.crt" does not exist/,
+    );
+    const key = readFileSync(server.certs.clientKey, "utf8");
+    const keyBody = key.split("\n")[1] as string;
+    for (const secret of [TLS_PASSWORD, keyBody]) {
+      expect(run.stderr + run.stdout).not.toContain(secret);
+    }
+  });
+
+  it("a wrong host name: verify-full fails in one line, verify-ca (chain only) still connects", async () => {
+    await server.useCertificateFor("db.elsewhere.test");
+    const full = server.url(`sslmode=verify-full&sslrootcert=${server.certs.ca}`);
+    expect(await failure(full)).toBe(
+      `PostgreSQL at 127.0.0.1:${server.port} failed TLS verification: its certificate is not for this host name (ERR_TLS_CERT_ALTNAME_INVALID)`,
+    );
+    const run = await db(project.root, ["status", "--json"], { env: { DATABASE_URL: full } });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain("its certificate is not for this host name");
+    expect(run.stdout + run.stderr).not.toContain(TLS_PASSWORD);
+    expect(await sessionSsl(server.url(`sslmode=verify-ca&sslrootcert=${server.certs.ca}`))).toBe(
+      true,
+    );
+  });
+});
