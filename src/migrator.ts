@@ -155,19 +155,27 @@ function describeHolder(holder: LockHolder | undefined): string {
  * either it got this connection's server session, or this connection's next statement runs in
  * another one. Through a direct connection or a session-mode pooler, neither happens.
  */
+/** Rounds of the pooler probe below; each costs three round trips. */
+const POOLER_PROBE_ROUNDS = 5;
+
 async function refuseTransactionPooler(url: string, conn: postgres.ReservedSql): Promise<void> {
   const pid = async (q: Pick<postgres.Sql, "unsafe">) =>
     // Simple protocol: PgBouncer before 1.21 loses named prepared statements in this mode.
     Number((await q.unsafe("SELECT pg_backend_pid() AS pid").simple())[0]?.pid);
-  const before = await pid(conn);
   const probe = connect(url);
   let shared = false;
   try {
-    await probe.begin(async (tx) => {
-      const other = await pid(tx);
-      const after = await pid(conn);
-      shared = other === before || after !== before;
-    });
+    // One round can miss: when other clients (a second migrator) use the pool in between, the
+    // probe may get another server session and ours may come back to us. A direct connection
+    // never shows sharing, so more rounds only make a miss through a pooler less likely.
+    for (let round = 0; round < POOLER_PROBE_ROUNDS && !shared; round++) {
+      const before = await pid(conn);
+      await probe.begin(async (tx) => {
+        const other = await pid(tx);
+        const after = await pid(conn);
+        shared = other === before || after !== before;
+      });
+    }
   } catch (error) {
     // PgBouncer's statement mode refuses BEGIN itself.
     if (!/pooling mode/i.test((error as Error).message)) throw error;
