@@ -61,9 +61,6 @@ function squawkBinary(packageRoot: string): string {
   return existsSync(native) ? native : join(packageRoot, "node_modules", ".bin", "squawk");
 }
 
-const lint = (ctx: Context, files: string[], inTransaction: boolean) =>
-  squawkFiles(ctx, files, inTransaction);
-
 /** squawk's findings in `files` (absolute paths), with the .squawk.toml of `root`. */
 export async function squawkFiles(
   ctx: Pick<Context, "packageRoot" | "root">,
@@ -128,12 +125,12 @@ export const squawk: Rule = async (ctx) => {
   const transactional = (path: string) =>
     !readFileSync(path, "utf8").trimStart().startsWith(NO_TRANSACTION_MARKER);
   const [inTx, outOfTx] = await Promise.all([
-    lint(
+    squawkFiles(
       ctx,
       files.filter((f) => transactional(f.path)).map((f) => f.path),
       true,
     ),
-    lint(
+    squawkFiles(
       ctx,
       files.filter((f) => !transactional(f.path)).map((f) => f.path),
       false,
