@@ -2,7 +2,7 @@
 // scripts/commands/; this file is only the table, the argument check and the exit code.
 // Reached as `npm run db -- <cmd>` and, with scripts/bin on PATH (Nix shell, direnv), `db <cmd>`.
 
-import { minimist } from "zx";
+import { parseArgs } from "node:util";
 import check from "./commands/check.ts";
 import down from "./commands/down.ts";
 import follow from "./commands/follow.ts";
@@ -57,27 +57,38 @@ Exit codes: 0 success; 1 failure, refusal, or \`status\` not clean; 2 wrong usag
 function parse(command: Command, argv: string[]): Args {
   if (command.passThrough) return { _: argv };
   const flags = command.flags ?? {};
-  const args = minimist(argv, {
-    ...flags,
-    string: flags.string ?? [],
-    boolean: flags.boolean ?? [],
-  });
-  const known = new Set([
-    "_",
-    ...(flags.boolean ?? []),
-    ...(flags.string ?? []),
-    ...Object.keys(flags.alias ?? {}),
-  ]);
-  const unknown = Object.keys(args).find((key) => !known.has(key));
-  if (unknown) {
+  const options: Record<string, { type: "string" | "boolean"; multiple?: true; short?: string }> =
+    {};
+  // Given twice, a string option is a list (`--rename a=b --rename c=d`), given once a string.
+  for (const name of flags.string ?? []) options[name] = { type: "string", multiple: true };
+  for (const name of flags.boolean ?? []) options[name] = { type: "boolean" };
+  for (const [short, name] of Object.entries(flags.alias ?? {})) {
+    const option = options[name];
+    if (option) option.short = short;
+  }
+  // Lenient first, to name an unknown option as it was written; then strict, for the values.
+  const { tokens } = parseArgs({ args: argv, options, strict: false, tokens: true });
+  const unknown = tokens.find((t) => t.kind === "option" && !(t.name in options));
+  if (unknown?.kind === "option") {
     throw new UsageError(
-      `unknown option ${unknown.length === 1 ? "-" : "--"}${unknown} for \`db ${command.name}\`: see \`db ${command.name} --help\``,
+      `unknown option ${unknown.rawName} for \`db ${command.name}\`: see \`db ${command.name} --help\``,
     );
   }
-  const extra = args._[command.maxArgs ?? 0];
+  let parsed: ReturnType<typeof parseArgs<{ options: typeof options; allowPositionals: true }>>;
+  try {
+    parsed = parseArgs({ args: argv, options, allowPositionals: true });
+  } catch (error) {
+    // e.g. "Option '--backend <value>' argument missing": node's own words, on one line.
+    throw new UsageError(`${(error as Error).message} for \`db ${command.name}\``);
+  }
+  const extra = parsed.positionals[command.maxArgs ?? 0];
   if (extra !== undefined)
     throw new UsageError(`unexpected argument '${extra}' for \`db ${command.name}\``);
-  return args as Args;
+  const values = Object.entries(parsed.values).map(([name, value]) => [
+    name,
+    Array.isArray(value) && value.length === 1 ? value[0] : value,
+  ]);
+  return { ...Object.fromEntries(values), _: parsed.positionals };
 }
 
 async function main(argv: string[]): Promise<number> {

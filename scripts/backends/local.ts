@@ -15,7 +15,6 @@ import {
 } from "node:fs";
 import { platform } from "node:os";
 import { join, relative } from "node:path";
-import { expBackoff, retry } from "zx";
 import {
   dataDirMajor,
   embeddedBinaries,
@@ -37,6 +36,7 @@ import {
   livePid,
   portInUse,
   processExists,
+  retry,
   sh,
   which,
 } from "../lib/system.ts";
@@ -245,7 +245,7 @@ async function upRedis(config: Config): Promise<RedisHealth> {
       await sh`${server} ${conf}`;
     }
     // --daemonize returns once forked, before the server listens: wait for PONG, not for time.
-    const health = await retry(30, expBackoff("500ms", "10ms"), async () => {
+    const health = await retry(30, 500, async () => {
       const result = await pingRedis(target);
       if (!result.healthy) throw new Error(result.reason);
       return result;
@@ -261,7 +261,7 @@ async function stopRedis(config: Config): Promise<boolean> {
   // SIGTERM is Redis's own graceful SHUTDOWN (it flushes the append-only file first), and needs
   // neither redis-cli nor the password.
   process.kill(pid, "SIGTERM");
-  await retry(100, expBackoff("200ms", "10ms"), () => {
+  await retry(100, 200, () => {
     if (processExists(pid)) throw new Error(`Redis (pid ${pid}) did not stop`);
   });
   return true;

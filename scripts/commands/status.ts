@@ -1,4 +1,4 @@
-import { chalk } from "zx";
+import { chalk } from "zx/core";
 import { migrationStatus } from "../../src/migrator.ts";
 import { lastBackend } from "../backends/backend.ts";
 import { REDIS_MISSING } from "../backends/local.ts";

@@ -4,10 +4,32 @@
 import { accessSync, constants, existsSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { delimiter, join } from "node:path";
-import { $ } from "zx";
+import { setTimeout as sleep } from "node:timers/promises";
+import { $ } from "zx/core";
 
 /** zx's $ without echoing the child's stderr: failures are reported as one line by task(). */
 export const sh = $({ quiet: true });
+
+/**
+ * Call `attempt` until it stops throwing, at most `times` times, waiting 10 ms after the first
+ * failure and twice as long after each next one, up to `maxDelayMs`; the last error is thrown.
+ * (zx's retry and expBackoff did this, but come only with zx's full entry point, ~0.05 s of
+ * start-up for every `db` call.)
+ */
+export async function retry<T>(
+  times: number,
+  maxDelayMs: number,
+  attempt: () => T | Promise<T>,
+): Promise<T> {
+  for (let n = 1, delay = 10; ; n++, delay = Math.min(delay * 2, maxDelayMs)) {
+    try {
+      return await attempt();
+    } catch (error) {
+      if (n >= times) throw error;
+      await sleep(delay);
+    }
+  }
+}
 
 /** The executable `name` on PATH, like `which`. */
 export function which(name: string, path = process.env.PATH ?? ""): string | undefined {

@@ -2,7 +2,7 @@
 // on a terminal, a plain line otherwise, then ✔ or ✖ with the elapsed time), and errors that end
 // as one redacted line with a non-zero exit. The stack trace only with DEBUG set.
 
-import { chalk, ProcessOutput, spinner } from "zx";
+import { chalk, ProcessOutput } from "zx/core";
 import { redact } from "./redact.ts";
 
 /** An expected failure: bad input, a refusal, a missing tool. The message says what to do. */
@@ -70,12 +70,27 @@ export interface Step {
   done(label: string): void;
 }
 
+/** Braille frames drawn every 100 ms before the label, on a terminal only (see task()). */
+async function spinner<T>(label: string, fn: () => Promise<T>): Promise<T> {
+  const frames = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏";
+  let i = 0;
+  const draw = () => process.stderr.write(`\r\x1b[K  ${frames[i++ % frames.length]} ${label}`);
+  draw();
+  const timer = setInterval(draw, 100);
+  try {
+    return await fn();
+  } finally {
+    clearInterval(timer);
+    process.stderr.write("\r\x1b[K");
+  }
+}
+
 export async function task<T>(label: string, fn: (step: Step) => Promise<T>): Promise<T> {
   const started = performance.now();
   let doneLabel = label;
   const step: Step = { done: (l) => (doneLabel = l) };
   try {
-    // zx's spinner draws with \r, which is noise in a log: only on a terminal.
+    // A spinner draws with \r, which is noise in a log: only on a terminal.
     const result = process.stderr.isTTY
       ? await spinner(redact(label), () => fn(step))
       : await fn(step);

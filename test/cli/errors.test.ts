@@ -73,6 +73,9 @@ describe("usage", () => {
   it.each([
     [["up", "--backend", "podman"], /--backend must be one of docker, native, embedded/],
     [["up", "--bogus"], /unknown option --bogus for `db up`/],
+    [["up", "-x"], /unknown option -x for `db up`/],
+    [["up", "--backend"], /Option '--backend <value>' argument missing for `db up`/],
+    [["down", "--volumes=yes"], /Option '--volumes' does not take an argument for `db down`/],
     [["status", "extra"], /unexpected argument 'extra'/],
     [["logs", "mysql"], /unknown service 'mysql'/],
     [["generate", "--name", "Bad Name"], /--name takes lowercase letters/],
