@@ -228,9 +228,11 @@ export async function cleanup(log: (line: string) => void = () => {}): Promise<v
  * Where the temp directories are: beside the checkout (its node_modules/.cache), on the disk a
  * developer's own checkout and its .data/ are on, not os.tmpdir(): on this machine making a
  * file in /tmp costs 1.1 ms against 0.03 ms elsewhere on the same disk, which made initdb and a
- * cluster copy alike cost the same ~1 s there and says nothing about either.
+ * cluster copy alike cost the same ~1 s there and says nothing about either. KATA_BENCH_TMPDIR
+ * names another place (it must be reachable by the server user as root).
  */
-const TEMP_ROOT = join(PACKAGE_ROOT, "node_modules", ".cache", "kata-bench");
+const TEMP_ROOT =
+  process.env.KATA_BENCH_TMPDIR ?? join(PACKAGE_ROOT, "node_modules", ".cache", "kata-bench");
 
 /**
  * A temp directory, removed at the end. Open (0755) by default: as root, PostgreSQL runs as
