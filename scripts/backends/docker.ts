@@ -5,6 +5,7 @@
 // created (containers, fresh volumes) and stops what it started; data that was there stays.
 
 import { join } from "node:path";
+import { stripVTControlCharacters } from "node:util";
 import {
   checkoutId,
   clusterName,
@@ -175,6 +176,69 @@ async function undo(config: Config, before: ProjectState): Promise<void> {
   if (fresh.length) await sh`docker volume rm ${fresh}`;
 }
 
+/**
+ * How long a stack may take to answer after `compose up`: as long as its healthchecks would wait
+ * (start_period 20 s, then 15 retries 2 s apart: docker-compose.yml).
+ */
+const ANSWER_WITHIN_MS = 50_000;
+
+/** An answer from the server itself (a SQLSTATE), but "starting up", which is worth waiting for. */
+const serverAnswered = (pg: PostgresHealth) =>
+  pg.healthy || (/^[0-9A-Z]{5}$/.test(pg.code ?? "") && pg.code !== "57P03");
+
+/**
+ * Wait until the stack's PostgreSQL and Redis answer, asking them every 100 ms, rather than
+ * through `compose up --wait`: Docker runs a healthcheck only every `interval` (2 s), so a stack
+ * that answered 1.7 s after a restart was reported healthy at 3.3 s. Any answer of the server
+ * ends the wait (a refused password is the caller's to explain); a container that stops
+ * meanwhile ends it at once, with its last log line. During its first start the image runs
+ * initdb behind a server on the Unix socket only, so an answer over TCP is the real server's.
+ */
+async function waitUntilAnswering(config: Config): Promise<PostgresHealth> {
+  const started = performance.now();
+  let checked = started;
+  for (;;) {
+    const [pg, redis] = await Promise.all([
+      probePostgres(config.postgres.url, 1),
+      redisHealth(config),
+    ]);
+    if (serverAnswered(pg) && (redis.healthy || !config.redis)) return pg;
+    const now = performance.now();
+    if (now - checked >= 1000) {
+      checked = now;
+      const stopped = [...(await projectState(config)).services].find(
+        ([, service]) => service.state !== "running" && service.state !== "created",
+      );
+      if (stopped) {
+        const [service, { state }] = stopped;
+        const logs = await compose(config, [
+          "logs",
+          "--no-color",
+          "--no-log-prefix",
+          "--tail",
+          "5",
+          service,
+        ]);
+        // Without the terminal escapes compose writes even with --no-color (a clear-line).
+        const last = stripVTControlCharacters(`${logs.stdout}\n${logs.stderr}`)
+          .split("\n")
+          .filter((line) => line.trim())
+          .at(-1);
+        throw new CliError(
+          `the ${service} container ${state} while starting${last ? `: ${last.trim()}` : ""} (\`db logs ${service}\` shows more)`,
+        );
+      }
+    }
+    if (now - started > ANSWER_WITHIN_MS) {
+      const why = serverAnswered(pg) ? `Redis: ${redis.reason}` : `PostgreSQL: ${pg.reason}`;
+      throw new CliError(
+        `the docker stack did not answer within ${ANSWER_WITHIN_MS / 1000} s (${why}): see \`db logs\``,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 /** What a failed `compose up` or a refused login means, in one line. */
 function explainUpFailure(config: Config, error: unknown): unknown {
   const line = errorLine(error);
@@ -220,14 +284,16 @@ export const docker: Backend = {
     }
     await refuseTakenPorts(config, before, pg);
     try {
-      await task("docker compose up --wait", async () => {
+      const after = await task("docker compose up", async (step) => {
         try {
-          await compose(config, ["up", "--wait", "--detach"]);
+          await compose(config, ["up", "--detach"]);
         } catch (error) {
           throw explainUpFailure(config, error);
         }
+        const answer = await waitUntilAnswering(config);
+        step.done("docker compose up, PostgreSQL and Redis answering");
+        return answer;
       });
-      const after = await probePostgres(config.postgres.url);
       if (isAuthFailure(after)) throw passwordChanged(config);
       if (!after.healthy)
         throw new CliError(`PostgreSQL at ${host}:${port} is not usable: ${after.reason}`);

@@ -10,6 +10,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { composeProject } from "../../scripts/backends/docker.ts";
+import { sh } from "../../scripts/lib/system.ts";
 import {
   close,
   engine,
@@ -118,6 +119,33 @@ describe.skipIf(!engine.ok)(
         ).toHaveLength(1);
       },
     );
+
+    it("a server that cannot start: its own last words, nothing left running, data kept", async ({
+      expect,
+    }) => {
+      const project = await upWithData();
+      expect((await db(project.root, ["down"])).code).toBe(0);
+      const before = await engineState(project);
+      // A setting PostgreSQL does not know, in the volume's postgresql.conf: the server exits.
+      const conf = "/var/lib/postgresql/18/docker/postgresql.conf";
+      const inVolume = (script: string) =>
+        sh`docker run --rm --entrypoint sh -v ${`${composeProject(project)}_postgres-data`}:/var/lib/postgresql postgres:18 -c ${script}`;
+      await inVolume(`cp ${conf} ${conf}.kept && echo 'kata_no_such_setting = on' >> ${conf}`);
+
+      const refused = await up(project);
+      expect(refused.code).toBe(1);
+      expect(oneLineError(refused)).toMatch(
+        /^✖ docker compose up: the postgres container exited while starting: [\d-]+ [\d:.]+ \w+ \[1\] FATAL: {2}configuration file "\/var\/lib\/postgresql\/18\/docker\/postgresql\.conf" contains errors \(`db logs postgres` shows more\) [\d.]+ m?s$/,
+      );
+      expect(await engineState(project)).toEqual(before);
+
+      await inVolume(`mv ${conf}.kept ${conf}`);
+      const again = await up(project);
+      expect(again.code, again.stderr).toBe(0);
+      expect(
+        await query(project.databaseUrl, "SELECT 1 FROM users WHERE email = 'kept@example.com'"),
+      ).toHaveLength(1);
+    });
 
     it("the password changed in .env after the volume exists: what to do, stack stopped, data kept", async ({
       expect,

@@ -40,11 +40,11 @@ describe.skipIf(!engine.ok)(`db on the docker backend${skipped}`, () => {
     }
   });
 
-  it("up from nothing: compose up --wait, every migration applied", async () => {
+  it("up from nothing: compose up, both servers answering, every migration applied", async () => {
     const result = await up(project);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stderr).toContain("backend: docker (--backend docker)");
-    expect(result.stderr).toMatch(/✔ docker compose up --wait/);
+    expect(result.stderr).toMatch(/✔ docker compose up, PostgreSQL and Redis answering/);
     expect(result.stderr).toContain(`Applied ${MIGRATION_TAGS.length} migrations`);
     expect(result.stdout + result.stderr).not.toContain(PASSWORD);
     const state = await engineState(project);
