@@ -14,7 +14,8 @@ import {
   startCluster,
   stopCluster,
 } from "../src/postgres-cluster.ts";
-import { freePort, memoryDir } from "../src/testing/server.ts";
+import { memoryDir } from "../src/testing/server.ts";
+import { testPort } from "./helpers/ports.ts";
 
 // In memory where there is a tmpfs, like the test server: what is tested is the cache, not the disk.
 const root = mkdtempSync(join(memoryDir(), "kata-cluster-cache-"));
@@ -35,7 +36,7 @@ const dataDir = () => {
 /** Start the cluster, connect with `password`, and return what the server says (or its error). */
 async function answers(dir: string, password: string): Promise<string> {
   const bin = await embeddedBinaries();
-  const port = await freePort();
+  const port = await testPort();
   await startCluster({ bin, dataDir: dir, port });
   const sql = postgres(`postgres://kata:${password}@127.0.0.1:${port}/postgres`, {
     max: 1,

@@ -28,6 +28,18 @@ afterAll(async () => {
   for (const url of databases) await dropTestDatabase(url);
 });
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** Wait until another session of the database runs a query like `pattern`, in the state asked. */
+async function until(url: string, pattern: string, waiting: "Lock" | null = null) {
+  const check = session(url, "kata-lock-test-observer");
+  for (;;) {
+    const rows = await check`
+      SELECT 1 FROM pg_stat_activity
+      WHERE datname = current_database() AND pid <> pg_backend_pid() AND query LIKE ${pattern}
+        AND (${waiting}::text IS NULL OR wait_event_type = ${waiting})`;
+    if (rows.length > 0) return;
+    await sleep(20);
+  }
+}
 
 describe("waiting for the migration lock", () => {
   it("says who holds it (pid, application_name, address, since when) and gives up after the timeout", async () => {
@@ -83,7 +95,7 @@ describe("waiting for the migration lock", () => {
     const waiting = session(url);
     await running`SELECT pg_advisory_lock(${LOCK_KEY})`;
     const blocked = waiting`SELECT pg_advisory_lock(${LOCK_KEY})`.catch((e) => e);
-    await sleep(300);
+    await until(url, "SELECT pg_advisory_lock(%", "Lock");
     const index = running
       .unsafe("CREATE INDEX CONCURRENTLY hazard_idx ON users (name)")
       .catch((e) => e);
@@ -101,7 +113,7 @@ describe("waiting for the migration lock", () => {
       "-- kata:no-transaction\nCREATE INDEX CONCURRENTLY users_name_idx ON users (name);",
     );
     const first = migrate({ url, folder, lockPollMs: 100 });
-    await sleep(400); // the first holds the lock, in 0003
+    await until(url, "SELECT pg_sleep(1.5)%"); // the first holds the lock, in 0003
     const lines: string[] = [];
     const second = migrate({ url, folder, lockPollMs: 100, log: (l) => lines.push(l) });
     const results = await Promise.all([first, second]);
@@ -129,17 +141,26 @@ describe("a file that hits its lock_timeout", () => {
     const folder = copyMigrations();
     addMigration(folder, "0003_nickname", alter);
     const app = session(url);
+    // Held from before the migrator starts until its first attempt has timed out (its first
+    // log line), whatever the machine's load: the retry 0.3 s later finds the table free.
+    let locked = () => {};
+    const isLocked = new Promise<void>((resolve) => (locked = resolve));
+    let release = () => {};
     const held = app.begin(async (tx) => {
       await tx`LOCK TABLE users IN ACCESS SHARE MODE`;
-      await sleep(700);
+      locked();
+      await new Promise<void>((resolve) => (release = resolve));
     });
-    await sleep(100);
+    await isLocked;
     const lines: string[] = [];
     const { applied } = await migrate({
       url,
       folder,
       retryDelayMs: 300,
-      log: (l) => lines.push(l),
+      log: (l) => {
+        lines.push(l);
+        release();
+      },
     });
     await held;
     expect(applied).toEqual(["0003_nickname"]);
@@ -153,12 +174,15 @@ describe("a file that hits its lock_timeout", () => {
     const folder = copyMigrations();
     addMigration(folder, "0003_nickname", alter);
     const app = session(url);
+    let locked = () => {};
+    const isLocked = new Promise<void>((resolve) => (locked = resolve));
     let release = () => {};
     const held = app.begin(async (tx) => {
       await tx`LOCK TABLE users IN ACCESS SHARE MODE`;
+      locked();
       await new Promise<void>((resolve) => (release = resolve));
     });
-    await sleep(100);
+    await isLocked;
     const lines: string[] = [];
     await expect(
       migrate({ url, folder, lockRetries: 2, retryDelayMs: 100, log: (l) => lines.push(l) }),

@@ -4,7 +4,7 @@
 
 import { createServer, type Server, type Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort } from "../../src/testing/server.ts";
+import { testPort } from "../helpers/ports.ts";
 import { db, makeProject, oneLineError, type Project } from "./helpers.ts";
 
 interface Listener {
@@ -14,7 +14,7 @@ interface Listener {
 }
 
 async function listen(onConnection: (socket: Socket) => void): Promise<Listener> {
-  const port = await freePort();
+  const port = await testPort();
   const sockets = new Set<Socket>();
   let accepted = 0;
   const server: Server = createServer((socket) => {

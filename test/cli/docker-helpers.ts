@@ -8,7 +8,7 @@ import postgres from "postgres";
 import { expect, vi } from "vitest";
 import { composeProject, dockerEngine } from "../../scripts/backends/docker.ts";
 import { sh } from "../../scripts/lib/system.ts";
-import { freePort } from "../../src/testing/server.ts";
+import { testPort } from "../helpers/ports.ts";
 import { db, makeProject, PASSWORD, type Project, removeProject } from "./helpers.ts";
 
 export const engine = await dockerEngine();
@@ -72,8 +72,8 @@ export async function movePorts(
   redisPort?: number,
 ): Promise<Project> {
   const moved = { ...project };
-  moved.pgPort = pgPort ?? (await freePort());
-  moved.redisPort = redisPort ?? (await freePort());
+  moved.pgPort = pgPort ?? (await testPort());
+  moved.redisPort = redisPort ?? (await testPort());
   moved.databaseUrl = `postgres://kata:${PASSWORD}@127.0.0.1:${moved.pgPort}/kata`;
   moved.redisUrl = `redis://127.0.0.1:${moved.redisPort}`;
   writeFileSync(

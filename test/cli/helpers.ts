@@ -17,7 +17,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, inject } from "vitest";
 import { which } from "../../scripts/lib/system.ts";
 import { readJournal } from "../../src/migrations.ts";
-import { freePort } from "../../src/testing/server.ts";
+import { testPort } from "../helpers/ports.ts";
 
 export const PACKAGE_ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
@@ -54,7 +54,7 @@ export async function makeProject(extra = ""): Promise<Project> {
   const root = tempDir("kata-db-cli-");
   // As root the server runs as `postgres`, which must reach .data/ in here (mkdtemp gives 0700).
   chmodSync(root, 0o755);
-  const [pgPort, redisPort] = [await freePort(), await freePort()];
+  const [pgPort, redisPort] = [await testPort(), await testPort()];
   const databaseUrl = `postgres://kata:${PASSWORD}@127.0.0.1:${pgPort}/kata`;
   const redisUrl = `redis://127.0.0.1:${redisPort}`;
   writeFileSync(join(root, ".env"), `DATABASE_URL=${databaseUrl}\nREDIS_URL=${redisUrl}\n${extra}`);

@@ -8,7 +8,7 @@ import { createServer, type Server, type Socket, connect as tcp } from "node:net
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, dropTestDatabase, testContext } from "../../src/testing/index.ts";
-import { freePort } from "../../src/testing/server.ts";
+import { testPort } from "../helpers/ports.ts";
 import { db, makeProject, oneLineError, type Project } from "./helpers.ts";
 
 let relay: Server;
@@ -21,7 +21,7 @@ const sockets = new Set<Socket>();
 beforeAll(async () => {
   local = await createTestDatabase();
   const target = new URL(local);
-  relayPort = await freePort();
+  relayPort = await testPort();
   relay = createServer((client) => {
     const upstream = tcp(Number(target.port), target.hostname);
     for (const s of [client, upstream]) {

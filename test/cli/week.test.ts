@@ -11,8 +11,8 @@ import { chmodSync, readdirSync, rmSync } from "node:fs";
 import { dirname } from "node:path";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort } from "../../src/testing/server.ts";
 import { makeRepo, type Repo } from "../guards/repo.ts";
+import { testPort } from "../helpers/ports.ts";
 import { oneLineError, PASSWORD, runProcess } from "./helpers.ts";
 
 let repo: Repo;
@@ -60,7 +60,7 @@ beforeAll(async () => {
   repo = await makeRepo();
   // As root the server runs as `postgres`, which must reach .data/ (mkdtemp gives 0700).
   chmodSync(dirname(repo.dir), 0o755);
-  const [pgPort, redisPort] = [await freePort(), await freePort()];
+  const [pgPort, redisPort] = [await testPort(), await testPort()];
   url = `postgres://kata:${PASSWORD}@127.0.0.1:${pgPort}/kata`;
   repo.write(
     ".env",

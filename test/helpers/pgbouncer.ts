@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { which } from "../../scripts/lib/system.ts";
 import { makeServerDir, serverUser } from "../../src/postgres-cluster.ts";
-import { freePort } from "../../src/testing/server.ts";
+import { testPort } from "./ports.ts";
 
 /** pgbouncer on PATH or where Debian puts it (/usr/sbin is not on every PATH). */
 export const pgbouncerBinary = () =>
@@ -41,7 +41,7 @@ export async function startPgbouncer(
   if (!binary) throw new Error("pgbouncer is not installed (apt-get install pgbouncer)");
   const server = new URL(adminUrl);
   const dir = mkdtempSync(join(tmpdir(), `kata-db-pgbouncer-${mode}-`));
-  const port = await freePort();
+  const port = await testPort();
   const user = decodeURIComponent(server.username);
   const password = decodeURIComponent(server.password);
   writeFileSync(join(dir, "userlist.txt"), `"${user}" "${password}"\n`, { mode: 0o600 });

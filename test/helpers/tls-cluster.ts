@@ -15,7 +15,7 @@ import {
   startCluster,
   stopCluster,
 } from "../../src/postgres-cluster.ts";
-import { freePort } from "../../src/testing/server.ts";
+import { testPort } from "../helpers/ports.ts";
 
 export interface TlsCluster {
   port: number;
@@ -100,7 +100,7 @@ export async function startTlsCluster(): Promise<TlsCluster> {
   // certuser is admitted over SSL with a client certificate of the CA, never with a password.
   const hba = join(dataDir, "pg_hba.conf");
   writeFileSync(hba, `hostssl all certuser 127.0.0.1/32 cert\n${readFileSync(hba, "utf8")}`);
-  const port = await freePort();
+  const port = await testPort();
   await startCluster({
     bin,
     dataDir,

@@ -1,0 +1,29 @@
+// Ports for the servers and listeners the tests start themselves. A port the OS picks (listen on
+// port 0, close, hand it out) is free only until someone binds it, and the test files running at
+// once all pick from the same ephemeral range: two of them were seen with the same port, one
+// test's `db up` then refused because another file's PostgreSQL held it. Each vitest worker
+// therefore hands out ports from a block of its own (VITEST_POOL_ID: one file at a time per
+// worker), below the ephemeral range (32768 and up on Linux) the OS gives everyone else, and
+// apart from `db up`'s own choices near 54329 and 63799 (scripts/lib/ports.ts).
+
+import { portInUse } from "../../scripts/lib/system.ts";
+import { freePort } from "../../src/testing/server.ts";
+
+const FIRST = 20_000;
+const BLOCK = 400;
+/** 30 blocks of 400: 20000–31999. */
+const BLOCKS = 30;
+
+const pool = Number(process.env.VITEST_POOL_ID);
+let next = Number.isInteger(pool) && pool > 0 ? FIRST + ((pool - 1) % BLOCKS) * BLOCK : undefined;
+const end = next === undefined ? 0 : next + BLOCK;
+
+/** A port of 127.0.0.1 nobody listens on, never handed out twice by this worker's block. */
+export async function testPort(): Promise<number> {
+  if (next === undefined) return freePort(); // outside vitest's workers
+  while (next < end) {
+    const port = next++;
+    if (!(await portInUse(port, "127.0.0.1").catch(() => true))) return port;
+  }
+  throw new Error(`test ports ${end - BLOCK}–${end - 1} of this worker are all taken`);
+}
