@@ -9,11 +9,12 @@ export default defineConfig({
     // Each test file runs in a process of its own and clones its own database from the template,
     // so files run in parallel.
     pool: "forks",
-    // Most files mostly wait (git, the CLI, the server), so the default (one worker per core but
-    // one: a single worker on two cores) leaves the machine idle. Four files per core overlap
-    // those waits; all of them at once (29) made single tests on a loaded 2-core machine outlive
-    // their timeouts without finishing the run sooner: what is left is CPU.
-    maxWorkers: availableParallelism() * 4,
+    // Most files wait on git, the CLI and the server, so the default (one worker per core but one:
+    // a single worker on two cores) leaves the machine idle. But the suite as a whole is bound by
+    // CPU (≈140 s of it on two cores), so beyond two files per core more only stretch the long
+    // serial files at the end: 55 s against 60 s without a Docker engine, 73–82 s against 83–87 s
+    // with one, for two and four per core (this machine, alternated runs).
+    maxWorkers: availableParallelism() * 2,
     testTimeout: 30_000,
     hookTimeout: 60_000,
   },
