@@ -8,7 +8,8 @@
 // On a miss the cluster is made by initdb where it is needed, then copied into the cache under a
 // temporary name and renamed into place: two processes building at once both succeed, one copy
 // is kept. Anything the cache cannot do (no home, a read-only cache, KATA_DB_CLUSTER_CACHE=0)
-// falls back to initdb alone.
+// falls back to initdb alone. Entries are pruned when a new one is stored: the 12 most recently
+// used are kept, none unused for 30 days.
 
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -23,6 +24,7 @@ import {
   renameSync,
   rmSync,
   statSync,
+  utimesSync,
 } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
@@ -102,6 +104,7 @@ export async function initFromCache(
   }
   if (cached && existsSync(join(cached, "PG_VERSION"))) {
     try {
+      markUsed(cached);
       await run("cp", ["-a", `${cached}/.`, dataDir]);
       return "copied";
     } catch {
@@ -112,8 +115,59 @@ export async function initFromCache(
     }
   }
   await init();
-  if (dir && cached) await store(dir, cached, dataDir);
+  if (dir && cached) {
+    await store(dir, cached, dataDir);
+    prune(dir, cached);
+  }
   return "initialised";
+}
+
+/** Entries kept: the most recently used, none unused for longer than MAX_AGE. */
+const KEEP = 12;
+const MAX_AGE_MS = 30 * 24 * 3600 * 1000; // 30 days
+/** Never removed however many there are: another process may be copying it right now. */
+const IN_USE_MS = 10 * 60 * 1000;
+const DAY_MS = 24 * 3600 * 1000;
+const ENTRY = /^[0-9a-f]{32}(?:\.partial-.+)?$/;
+
+/** An entry's time is its last use: set when it is copied from, read by prune(). */
+function markUsed(entry: string): void {
+  try {
+    const now = new Date();
+    utimesSync(entry, now, now);
+  } catch {}
+}
+
+/**
+ * Each key is another entry (≈40 MB): other binaries (each checkout's node_modules has its own),
+ * another password, a `db up` database. Once a new one is stored, those beyond the KEEP most
+ * recently used, and those unused for 30 days, are removed; a half-made one of a process that
+ * died goes after a day. A copy that loses its entry meanwhile fails and runs initdb instead.
+ */
+function prune(dir: string, keep: string): void {
+  try {
+    const now = Date.now();
+    const entries = readdirSync(dir)
+      .filter((name) => ENTRY.test(name))
+      .map((name) => ({ path: join(dir, name), used: statSync(join(dir, name)).mtimeMs }))
+      .sort((a, b) => b.used - a.used);
+    let kept = 0;
+    for (const { path, used } of entries) {
+      const age = now - used;
+      const partial = path.includes(".partial-");
+      if (path === keep || age < IN_USE_MS) {
+        if (!partial) kept++;
+      } else if (partial) {
+        if (age > DAY_MS) rmSync(path, { recursive: true, force: true });
+      } else if (kept < KEEP && age <= MAX_AGE_MS) {
+        kept++;
+      } else {
+        rmSync(path, { recursive: true, force: true });
+      }
+    }
+  } catch {
+    // A cache that cannot be listed or pruned still works.
+  }
 }
 
 async function store(dir: string, cached: string, dataDir: string): Promise<void> {

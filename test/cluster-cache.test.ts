@@ -3,7 +3,15 @@
 // working cluster whose superuser has the password asked for; another password is another
 // entry; KATA_DB_CLUSTER_CACHE=0 runs initdb and caches nothing. Real servers, as root too.
 
-import { chmodSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import {
+  chmodSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  utimesSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import postgres from "postgres";
 import { afterAll, describe, expect, it } from "vitest";
@@ -83,6 +91,41 @@ describe("throwaway clusters from the cache", () => {
     expect(await answers(copy, "two")).toBe("kata");
     expect(await answers(copy, "one")).toBe("28P01");
     expect(entries().filter((e) => !e.includes(".partial-"))).toEqual(entries());
+  }, 120_000);
+
+  it("storing an entry keeps the 12 most recently used, none unused for 30 days", async () => {
+    const home = join(root, "pruned");
+    const cache = join(home, "kata-db", "clusters");
+    mkdirSync(cache, { recursive: true });
+    const DAY = 24 * 3600 * 1000;
+    const hex = (n: number) => n.toString(16).padStart(32, "0");
+    /** A stand-in entry (what prune() looks at: the name and when it was last used). */
+    const entry = (name: string, daysAgo: number) => {
+      const path = join(cache, name);
+      mkdirSync(path);
+      writeFileSync(join(path, "PG_VERSION"), "18\n");
+      const used = new Date(Date.now() - daysAgo * DAY);
+      utimesSync(path, used, used);
+      return name;
+    };
+    const recent = Array.from({ length: 14 }, (_, i) => entry(hex(i + 1), i + 1));
+    entry(hex(99), 40);
+    entry(`${hex(98)}.partial-abc`, 2);
+    entry("not-ours", 400);
+
+    const bin = await embeddedBinaries();
+    process.env.XDG_CACHE_HOME = home;
+    try {
+      await initCluster({ bin, dataDir: dataDir(), superuser: "kata", password: "four" });
+    } finally {
+      process.env.XDG_CACHE_HOME = join(root, "cache");
+    }
+    const left = readdirSync(cache).sort();
+    const made = left.filter((name) => !recent.includes(name) && name !== "not-ours");
+    // The new entry and the 11 most recently used stand-ins; the 40-day-old one, the half-made
+    // one of a day ago and the three used longest ago are gone; what is not an entry is left.
+    expect(made).toHaveLength(1);
+    expect(left).toEqual([...recent.slice(0, 11), ...made, "not-ours"].sort());
   }, 120_000);
 
   it("KATA_DB_CLUSTER_CACHE=0: initdb, nothing cached", async () => {
