@@ -9,7 +9,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { which } from "../../scripts/lib/system.ts";
+import { processExists, which } from "../../scripts/lib/system.ts";
 import {
   db,
   MIGRATION_TAGS,
@@ -175,6 +175,22 @@ export function lifecycle(
     it("logs: the server's log", async () => {
       const result = await run(["logs", "postgres"]);
       expect(result.code, result.stderr).toBe(0);
+      expect(result.stdout).toContain("database system is ready to accept connections");
+    });
+
+    it("logs -f: keeps following the log until Ctrl-C", async () => {
+      let following = false;
+      const result = await db(project.root, ["logs", "-f", "postgres"], {
+        ...options(),
+        // Ctrl-C as a terminal sends it, to the whole process group, once it has had time to
+        // print the log and, with -f, not to exit by itself.
+        onSpawn: (pid) =>
+          setTimeout(() => {
+            following = processExists(pid);
+            process.kill(-pid, "SIGINT");
+          }, 1500),
+      });
+      expect(following).toBe(true);
       expect(result.stdout).toContain("database system is ready to accept connections");
     });
 
