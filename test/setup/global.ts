@@ -3,7 +3,7 @@
 // plus the `db` CLI bundled once for the CLI tests.
 
 import { execFileSync } from "node:child_process";
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { TestProject } from "vitest/node";
 import { processExists } from "../../scripts/lib/system.ts";
@@ -42,13 +42,21 @@ function bundleCli(): { file: string; remove: () => void } {
  * in /dev/shm, which took `npm test` from 91 s to 69 s. Open to all (0755) like /tmp: as root
  * the clusters' server user must reach the projects in it.
  */
+/** A run's scratch folder untouched for this long, its process gone, is a killed run's. */
+const STALE_MS = 6 * 3600 * 1000;
+
 function scratchDir(): { dir: string; remove: () => void } {
   const parent = memoryDir();
-  // Memory is not freed by a reboot that never comes: those of runs killed midway go first.
+  // Memory is not freed by a reboot that never comes: those of runs killed midway go first. A
+  // pid alone cannot say so: a run in another PID namespace sharing /dev/shm (a container, the
+  // Nix sandbox's stand-in) has pids this one cannot see, and one such run's folder was once
+  // removed under it. A live run also makes files in its folder all the time (its mtime).
+  const now = Date.now();
   for (const name of readdirSync(parent)) {
     const pid = /^kata-db-tests-(\d+)-/.exec(name)?.[1];
-    if (pid && !processExists(Number(pid))) {
-      rmSync(join(parent, name), { recursive: true, force: true });
+    const path = join(parent, name);
+    if (pid && !processExists(Number(pid)) && now - statSync(path).mtimeMs > STALE_MS) {
+      rmSync(path, { recursive: true, force: true });
     }
   }
   const dir = mkdtempSync(join(parent, `kata-db-tests-${process.pid}-`));
