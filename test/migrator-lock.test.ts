@@ -28,15 +28,12 @@ afterAll(async () => {
   for (const url of databases) await dropTestDatabase(url);
 });
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-/** Wait until another session of the database runs a query like `pattern`, in the state asked. */
-async function until(url: string, pattern: string, waiting: "Lock" | null = null) {
+/** Wait until `condition` (SQL, true or false) holds in the database. */
+async function until(url: string, condition: string) {
   const check = session(url, "kata-lock-test-observer");
   for (;;) {
-    const rows = await check`
-      SELECT 1 FROM pg_stat_activity
-      WHERE datname = current_database() AND pid <> pg_backend_pid() AND query LIKE ${pattern}
-        AND (${waiting}::text IS NULL OR wait_event_type = ${waiting})`;
-    if (rows.length > 0) return;
+    const [row] = await check.unsafe(`SELECT (${condition}) AS holds`);
+    if (row?.holds) return;
     await sleep(20);
   }
 }
@@ -95,7 +92,11 @@ describe("waiting for the migration lock", () => {
     const waiting = session(url);
     await running`SELECT pg_advisory_lock(${LOCK_KEY})`;
     const blocked = waiting`SELECT pg_advisory_lock(${LOCK_KEY})`.catch((e) => e);
-    await until(url, "SELECT pg_advisory_lock(%", "Lock");
+    // Blocked: its request for the advisory lock is in pg_locks, not granted.
+    await until(
+      url,
+      "EXISTS (SELECT 1 FROM pg_locks l JOIN pg_database d ON d.oid = l.database WHERE d.datname = current_database() AND l.locktype = 'advisory' AND NOT l.granted)",
+    );
     const index = running
       .unsafe("CREATE INDEX CONCURRENTLY hazard_idx ON users (name)")
       .catch((e) => e);
@@ -113,7 +114,11 @@ describe("waiting for the migration lock", () => {
       "-- kata:no-transaction\nCREATE INDEX CONCURRENTLY users_name_idx ON users (name);",
     );
     const first = migrate({ url, folder, lockPollMs: 100 });
-    await until(url, "SELECT pg_sleep(1.5)%"); // the first holds the lock, in 0003
+    // The first holds the lock and runs 0003.
+    await until(
+      url,
+      "EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'SELECT pg_sleep(1.5)%')",
+    );
     const lines: string[] = [];
     const second = migrate({ url, folder, lockPollMs: 100, log: (l) => lines.push(l) });
     const results = await Promise.all([first, second]);
