@@ -137,6 +137,21 @@ describe("waiting for the migration lock", () => {
 
 const folderSize = (folder: string) => readJournal(folder).entries.length;
 
+/** users locked by another session (as an app's long transaction would), until release(). */
+async function lockUsers(url: string) {
+  let locked = () => {};
+  const isLocked = new Promise<void>((resolve) => (locked = resolve));
+  let release = () => {};
+  const released = new Promise<void>((resolve) => (release = resolve));
+  const held = session(url).begin(async (tx) => {
+    await tx`LOCK TABLE users IN ACCESS SHARE MODE`;
+    locked();
+    await released;
+  });
+  await Promise.race([isLocked, held]); // a failed session fails the test at once
+  return { release, held };
+}
+
 describe("a file that hits its lock_timeout", () => {
   const alter =
     "SET LOCAL lock_timeout = '200ms';\n--> statement-breakpoint\nALTER TABLE users ADD COLUMN nickname text;";
@@ -145,18 +160,9 @@ describe("a file that hits its lock_timeout", () => {
     const url = await migratedDatabase();
     const folder = copyMigrations();
     addMigration(folder, "0003_nickname", alter);
-    const app = session(url);
     // Held from before the migrator starts until its first attempt has timed out (its first
     // log line), whatever the machine's load: the retry 0.3 s later finds the table free.
-    let locked = () => {};
-    const isLocked = new Promise<void>((resolve) => (locked = resolve));
-    let release = () => {};
-    const held = app.begin(async (tx) => {
-      await tx`LOCK TABLE users IN ACCESS SHARE MODE`;
-      locked();
-      await new Promise<void>((resolve) => (release = resolve));
-    });
-    await isLocked;
+    const { release, held } = await lockUsers(url);
     const lines: string[] = [];
     const { applied } = await migrate({
       url,
@@ -178,16 +184,7 @@ describe("a file that hits its lock_timeout", () => {
     const url = await migratedDatabase();
     const folder = copyMigrations();
     addMigration(folder, "0003_nickname", alter);
-    const app = session(url);
-    let locked = () => {};
-    const isLocked = new Promise<void>((resolve) => (locked = resolve));
-    let release = () => {};
-    const held = app.begin(async (tx) => {
-      await tx`LOCK TABLE users IN ACCESS SHARE MODE`;
-      locked();
-      await new Promise<void>((resolve) => (release = resolve));
-    });
-    await isLocked;
+    const { release, held } = await lockUsers(url);
     const lines: string[] = [];
     await expect(
       migrate({ url, folder, lockRetries: 2, retryDelayMs: 100, log: (l) => lines.push(l) }),
