@@ -1,15 +1,15 @@
 // Vitest global setup of this package's own tests: @kata/db/testing's (one server, the template
 // migrated with the committed migrations, reused while they are unchanged; test files clone it),
-// plus the `db` CLI bundled once for the CLI tests.
+// plus the `db` CLI bundled once for the CLI tests and a scratch folder in memory as TMPDIR
+// (./scratch.ts).
 
 import { execFileSync } from "node:child_process";
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { TestProject } from "vitest/node";
-import { processExists } from "../../scripts/lib/system.ts";
 import harness from "../../src/testing/index.ts";
-import { memoryDir } from "../../src/testing/server.ts";
 import { PACKAGE_ROOT } from "../helpers/project-copy.ts";
+import { scratchDir } from "./scratch.ts";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -32,36 +32,6 @@ function bundleCli(): { file: string; remove: () => void } {
     stdio: ["ignore", "ignore", "inherit"],
   });
   return { file, remove: () => rmSync(dir, { recursive: true, force: true }) };
-}
-
-/**
- * The scratch folder of every test file (os.tmpdir(), read through TMPDIR by each forked
- * worker and each process it starts): one per run, in memory where the machine has room.
- * The tests make thousands of files there (project copies, git repositories, clusters), and
- * making a file can cost far more on disk: 1.1 ms each in /tmp on this machine's ext4, 0.01 ms
- * in /dev/shm, which took `npm test` from 91 s to 69 s. Open to all (0755) like /tmp: as root
- * the clusters' server user must reach the projects in it.
- */
-/** A run's scratch folder untouched for this long, its process gone, is a killed run's. */
-const STALE_MS = 6 * 3600 * 1000;
-
-function scratchDir(): { dir: string; remove: () => void } {
-  const parent = memoryDir();
-  // Memory is not freed by a reboot that never comes: those of runs killed midway go first. A
-  // pid alone cannot say so: a run in another PID namespace sharing /dev/shm (a container, the
-  // Nix sandbox's stand-in) has pids this one cannot see, and one such run's folder was once
-  // removed under it. A live run also makes files in its folder all the time (its mtime).
-  const now = Date.now();
-  for (const name of readdirSync(parent)) {
-    const pid = /^kata-db-tests-(\d+)-/.exec(name)?.[1];
-    const path = join(parent, name);
-    if (pid && !processExists(Number(pid)) && now - statSync(path).mtimeMs > STALE_MS) {
-      rmSync(path, { recursive: true, force: true });
-    }
-  }
-  const dir = mkdtempSync(join(parent, `kata-db-tests-${process.pid}-`));
-  chmodSync(dir, 0o755);
-  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
 export default async function setup(project: TestProject) {
