@@ -10,8 +10,8 @@ import { testContext } from "../src/testing/index.ts";
 import { db, makeProject, oneLineError, type Project } from "./cli/helpers.ts";
 import { startTlsCluster, TLS_PASSWORD, type TlsCluster } from "./helpers/tls-cluster.ts";
 
-// The certificates are made with openssl: CI has it (Debian's base system); where it is absent
-// (the Nix check's sandbox, whose PATH has only the flake's tools) these tests say so and skip.
+// The certificates are made with openssl: CI has it (Debian's base system) and so do the flake's
+// checks (nixpkgs' openssl); where it is absent these tests say so and skip.
 const haveOpenssl = Boolean(which("openssl"));
 if (!haveOpenssl && process.env.CI) throw new Error("openssl is not on PATH, and CI=true");
 

@@ -84,6 +84,7 @@ let
     postgresql_18 = standIn "postgresql_18";
     redis = standIn "redis";
     git = standIn "git";
+    openssl = standIn "openssl";
     autoPatchelfHook = standIn "autoPatchelfHook";
     stdenv = {
       hostPlatform = {
