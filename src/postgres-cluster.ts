@@ -228,21 +228,34 @@ async function clusterRecipe(opts: ClusterOptions & { superuser: string; passwor
 }
 
 /**
- * A new cluster as initCluster makes it, then changed by `prepare` (which starts and stops it
- * itself, e.g. to migrate a template database), cached as a whole under `key` too: the test
- * harness's server starts with its migrated template already there while the migrations are
- * unchanged. `key` must name everything `prepare` does.
+ * A new cluster as initCluster makes it, then changed by `prepare`, cached as a whole under `key`
+ * too: the test harness's server starts with its migrated template already there while the
+ * migrations are unchanged, and `db up` with its database made. `prepare` gets the cluster
+ * running on a free port of 127.0.0.1 (with `settings`); it is stopped cleanly ("fast": a copy
+ * of it starts without crash recovery) and its log removed before it is cached. `key` must name
+ * everything `prepare` does.
  */
 export async function initPreparedCluster(
   opts: ClusterOptions & { superuser: string; password: string },
-  layer: { key: string; prepare: () => Promise<void> },
+  layer: {
+    key: string;
+    settings?: Record<string, string>;
+    prepare: (port: number) => Promise<void>;
+  },
 ): Promise<"copied" | "initialised"> {
   makeServerDir(opts.dataDir);
   const base = await clusterRecipe(opts);
   const recipe = { ...base, args: [...base.args, `prepared: ${layer.key}`] };
   return initFromCache(recipe, opts.dataDir, async () => {
     await initCluster(opts);
-    await layer.prepare();
+    const port = await freePort();
+    await startCluster({ ...opts, port, ...(layer.settings ? { settings: layer.settings } : {}) });
+    try {
+      await layer.prepare(port);
+    } finally {
+      await stopCluster({ ...opts, mode: "fast" });
+    }
+    rmSync(serverLog(opts.dataDir), { force: true });
   });
 }
 

@@ -18,7 +18,6 @@ import { join, relative } from "node:path";
 import {
   dataDirMajor,
   embeddedBinaries,
-  freePort,
   initCluster,
   initPreparedCluster,
   POSTGRES_MAJOR,
@@ -117,7 +116,7 @@ async function initPostgres(config: Config, bin: PostgresBinaries): Promise<void
     } else {
       await initPreparedCluster(cluster, {
         key: `database ${JSON.stringify(database)}`,
-        prepare: () => createDatabaseAlone(config, bin, temp),
+        prepare: (port) => createDatabaseAlone(config, port),
       });
     }
     renameSync(temp, dir);
@@ -136,20 +135,12 @@ async function initPostgres(config: Config, bin: PostgresBinaries): Promise<void
   }
 }
 
-/** CREATE DATABASE in a new cluster that nobody else knows of yet, on a free port of 127.0.0.1. */
-async function createDatabaseAlone(config: Config, bin: PostgresBinaries, dataDir: string) {
-  const port = await freePort();
+/** CREATE DATABASE in a new cluster that nobody else knows of yet, running on `port`. */
+async function createDatabaseAlone(config: Config, port: number) {
   const url = new URL(config.postgres.url);
   url.hostname = "127.0.0.1";
   url.port = String(port);
-  await startCluster({ bin, dataDir, port });
-  try {
-    await createDatabase({ ...config.postgres, host: "127.0.0.1", port, url: url.toString() });
-  } finally {
-    // "fast" shuts down cleanly: a copy of it starts without crash recovery.
-    await stopCluster({ bin, dataDir, mode: "fast" });
-  }
-  rmSync(serverLog(dataDir), { force: true });
+  await createDatabase({ ...config.postgres, host: "127.0.0.1", port, url: url.toString() });
 }
 
 async function upPostgres(

@@ -13,7 +13,6 @@ import {
   makeServerDir,
   type PostgresBinaries,
   pathBinaries,
-  serverLog,
   startCluster,
   stopCluster,
 } from "../postgres-cluster.ts";
@@ -102,17 +101,8 @@ export async function startTestServer(options: StartTestServerOptions = {}): Pro
   if (prepare) {
     await initPreparedCluster(cluster, {
       key: prepare.key,
-      prepare: async () => {
-        const port = await freePort();
-        await startCluster({ bin, dataDir, port, settings: THROWAWAY_SETTINGS });
-        try {
-          await prepare.run(adminUrlAt(port));
-        } finally {
-          // "fast" shuts down cleanly: the copy in the cache starts without crash recovery.
-          await stopCluster({ bin, dataDir, mode: "fast" });
-        }
-        rmSync(serverLog(dataDir), { force: true });
-      },
+      settings: THROWAWAY_SETTINGS,
+      prepare: (port) => prepare.run(adminUrlAt(port)),
     });
   } else {
     await initCluster(cluster);
