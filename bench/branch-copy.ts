@@ -5,8 +5,7 @@
 //    (what `db up`'s servers use: copy_file_range, a reflink where the filesystem has them),
 //    with plain copy, and WAL_LOG, PostgreSQL's default strategy. Information only: no budget.
 
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import postgres from "postgres";
 import {
@@ -17,7 +16,7 @@ import {
   stopCluster,
 } from "../src/postgres-cluster.ts";
 import { freePort } from "../src/testing/server.ts";
-import { type Measurement, median, ms, onCleanup, type Row, timed } from "./lib.ts";
+import { type Measurement, median, ms, onCleanup, type Row, tempDir, timed } from "./lib.ts";
 
 const SIZES_MB = [10, 100, 1000];
 const REPS = 3;
@@ -27,7 +26,8 @@ export const branchCopy: Measurement = {
   title: "branch copies of the local database",
   async measure({ log }) {
     const bin = await embeddedBinaries();
-    const root = mkdtempSync(join(tmpdir(), "kata-bench-copy-"));
+    // Beside the checkout, where a developer's .data/ is (bench/lib.ts tempDir).
+    const root = tempDir("copy");
     makeServerDir(root);
     const dataDir = join(root, "pg");
     const port = await freePort();
