@@ -5,6 +5,7 @@
 // created (containers, fresh volumes) and stops what it started; data that was there stays.
 
 import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { stripVTControlCharacters } from "node:util";
 import {
   checkoutId,
@@ -235,7 +236,7 @@ async function waitUntilAnswering(config: Config): Promise<PostgresHealth> {
         `the docker stack did not answer within ${ANSWER_WITHIN_MS / 1000} s (${why}): see \`db logs\``,
       );
     }
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await sleep(100);
   }
 }
 
