@@ -9,8 +9,14 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { recordCheckout } from "../../scripts/lib/checkout.ts";
 import { allocatePorts, type CheckoutPorts } from "../../scripts/lib/ports.ts";
+import { reservePorts } from "../helpers/ports.ts";
 
-const DEFAULTS = { postgres: 54329, redis: 63799 };
+// Stand-ins for .env.example's 54329 and 63799, from this worker's own block of test ports: near
+// the real ones, another file's `db up` may be listening (a checkout's ports are chosen beside
+// the defaults), and a port taken there would shift one choice and not the other. Offsets are
+// 1–99 and a taken port is passed over, so 150 ports each.
+const first = reservePorts(300);
+const DEFAULTS = { postgres: first, redis: first + 150 };
 let dir: string;
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), "kata-db-ports-"));

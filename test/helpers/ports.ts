@@ -27,3 +27,16 @@ export async function testPort(): Promise<number> {
   }
   throw new Error(`test ports ${end - BLOCK}–${end - 1} of this worker are all taken`);
 }
+
+/**
+ * `count` consecutive ports of this worker's block, never handed out again by it: a range in
+ * which no other test file's server listens, for tests of port choices themselves.
+ */
+export function reservePorts(count: number): number {
+  if (next === undefined) throw new Error("reservePorts() runs in a vitest worker only");
+  if (next + count > end)
+    throw new Error(`fewer than ${count} test ports left in this worker's block`);
+  const first = next;
+  next += count;
+  return first;
+}
