@@ -18,7 +18,7 @@ import { createServer } from "node:net";
 import { arch, platform, tmpdir, userInfo } from "node:os";
 import { delimiter, dirname, join } from "node:path";
 import { promisify } from "node:util";
-import { initFromCache } from "./cluster-cache.ts";
+import { type ClusterOrigin, initFromCache } from "./cluster-cache.ts";
 
 const run = promisify(execFile);
 
@@ -210,7 +210,7 @@ export const initdbArgs = (dataDir: string, superuser: string, pwfile: string) =
  */
 export async function initCluster(
   opts: ClusterOptions & { superuser: string; password: string },
-): Promise<"copied" | "initialised"> {
+): Promise<ClusterOrigin> {
   makeServerDir(opts.dataDir);
   return initFromCache(await clusterRecipe(opts), opts.dataDir, () => runInitdb(opts));
 }
@@ -241,22 +241,33 @@ export async function initPreparedCluster(
     key: string;
     settings?: Record<string, string>;
     prepare: (port: number) => Promise<void>;
+    /** Keep a spare copy ready for the next one (cluster-cache.ts): `db up` from nothing. */
+    spare?: boolean;
   },
-): Promise<"copied" | "initialised"> {
+): Promise<ClusterOrigin> {
   makeServerDir(opts.dataDir);
   const base = await clusterRecipe(opts);
   const recipe = { ...base, args: [...base.args, `prepared: ${layer.key}`] };
-  return initFromCache(recipe, opts.dataDir, async () => {
-    await initCluster(opts);
-    const port = await freePort();
-    await startCluster({ ...opts, port, ...(layer.settings ? { settings: layer.settings } : {}) });
-    try {
-      await layer.prepare(port);
-    } finally {
-      await stopCluster({ ...opts, mode: "fast" });
-    }
-    rmSync(serverLog(opts.dataDir), { force: true });
-  });
+  return initFromCache(
+    recipe,
+    opts.dataDir,
+    async () => {
+      await initCluster(opts);
+      const port = await freePort();
+      await startCluster({
+        ...opts,
+        port,
+        ...(layer.settings ? { settings: layer.settings } : {}),
+      });
+      try {
+        await layer.prepare(port);
+      } finally {
+        await stopCluster({ ...opts, mode: "fast" });
+      }
+      rmSync(serverLog(opts.dataDir), { force: true });
+    },
+    { spare: layer.spare },
+  );
 }
 
 async function runInitdb(opts: ClusterOptions & { superuser: string; password: string }) {

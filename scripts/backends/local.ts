@@ -98,6 +98,8 @@ function requireReachable(config: Config): void {
  * cache (src/cluster-cache.ts) keeps one with the database made, for the same binaries, user,
  * password and database name. The first time, that database is made on a port of its own,
  * before anything listens on the URL's. Migrations are not cached: `db up` applies them next.
+ * It also keeps a spare copy, made in the background, that the next `db up` from nothing takes
+ * by a rename instead of a copy (cluster-cache.ts says when that matters).
  */
 async function initPostgres(config: Config, bin: PostgresBinaries): Promise<void> {
   const { user, password, database } = config.postgres;
@@ -117,6 +119,7 @@ async function initPostgres(config: Config, bin: PostgresBinaries): Promise<void
       await initPreparedCluster(cluster, {
         key: `database ${JSON.stringify(database)}`,
         prepare: (port) => createDatabaseAlone(config, port),
+        spare: true,
       });
     }
     renameSync(temp, dir);
