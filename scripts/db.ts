@@ -117,5 +117,17 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-// process.exit, not exitCode: an idle connection or timer must never keep a finished command alive.
-process.exit(await main(process.argv.slice(2)));
+/**
+ * Resolves once everything written so far has been taken by the kernel. Where stdout or stderr is
+ * a pipe or socket whose reader is slow (a pager, a busy test runner), Node keeps what the kernel
+ * will not take yet in a queue, and process.exit drops that queue: `db migrate --plan` once lost
+ * the last file of its plan that way, exit code 0.
+ */
+const flushed = (stream: NodeJS.WriteStream) =>
+  new Promise<void>((resolve) => stream.write("", () => resolve()));
+
+// process.exit, not exitCode: an idle connection or timer must never keep a finished command
+// alive. But only after the output has gone.
+const code = await main(process.argv.slice(2));
+await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
+process.exit(code);
