@@ -188,6 +188,23 @@ const serverAnswered = (pg: PostgresHealth) =>
   pg.healthy || (/^[0-9A-Z]{5}$/.test(pg.code ?? "") && pg.code !== "57P03");
 
 /**
+ * A service of the project whose container neither runs nor is being created (it exited, died or
+ * is restarting), with that state. One `docker ps`, where projectState() runs the compose plugin
+ * and lists volumes as well: the wait below asks every second, and a stack's first start (the
+ * image's initdb) takes seconds, so those calls were most of the docker CLI's work in the tests.
+ */
+async function stoppedService(config: Config): Promise<[string, string] | undefined> {
+  const label = `label=com.docker.compose.project=${composeProject(config)}`;
+  const format = '{{.Label "com.docker.compose.service"}} {{.State}}';
+  const { stdout } = await sh`docker ps --all --filter ${label} --format ${format}`;
+  for (const line of stdout.split("\n")) {
+    const [service, state] = line.trim().split(" ");
+    if (service && state && state !== "running" && state !== "created") return [service, state];
+  }
+  return undefined;
+}
+
+/**
  * Wait until the stack's PostgreSQL and Redis answer, asking them every 100 ms, rather than
  * through `compose up --wait`: Docker runs a healthcheck only every `interval` (2 s), so a stack
  * that answered 1.7 s after a restart was reported healthy at 3.3 s. Any answer of the server
@@ -207,11 +224,9 @@ async function waitUntilAnswering(config: Config): Promise<PostgresHealth> {
     const now = performance.now();
     if (now - checked >= 1000) {
       checked = now;
-      const stopped = [...(await projectState(config)).services].find(
-        ([, service]) => service.state !== "running" && service.state !== "created",
-      );
+      const stopped = await stoppedService(config);
       if (stopped) {
-        const [service, { state }] = stopped;
+        const [service, state] = stopped;
         const logs = await compose(config, [
           "logs",
           "--no-color",
