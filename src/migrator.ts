@@ -163,7 +163,7 @@ async function refuseTransactionPooler(url: string, conn: postgres.ReservedSql):
     // Simple protocol: PgBouncer before 1.21 loses named prepared statements in this mode.
     Number((await q.unsafe("SELECT pg_backend_pid() AS pid").simple())[0]?.pid);
   const probe = connect(url);
-  let shared = false;
+  let shared: "transaction" | "statement" | undefined;
   try {
     // One round can miss: when other clients (a second migrator) use the pool in between, the
     // probe may get another server session and ours may come back to us. A direct connection
@@ -173,19 +173,30 @@ async function refuseTransactionPooler(url: string, conn: postgres.ReservedSql):
       await probe.begin(async (tx) => {
         const other = await pid(tx);
         const after = await pid(conn);
-        shared = other === before || after !== before;
+        if (other === before || after !== before) shared = "transaction";
       });
     }
   } catch (error) {
-    // PgBouncer's statement mode refuses BEGIN itself.
-    if (!/pooling mode/i.test((error as Error).message)) throw error;
-    shared = true;
+    // PgBouncer's statement mode refuses BEGIN itself: "FATAL: transaction blocks not allowed in
+    // statement pooling mode", and closes the connection, which is all postgres.js reports
+    // (CONNECTION_CLOSED). No PostgreSQL closes a connection for a BEGIN, so if the server still
+    // answers on our own connection, it was the pooler.
+    const closed = (error as { code?: string }).code === "CONNECTION_CLOSED";
+    const stillThere = () =>
+      pid(conn).then(
+        () => true,
+        () => false,
+      );
+    if (!/pooling mode/i.test((error as Error).message) && !(closed && (await stillThere()))) {
+      throw error;
+    }
+    shared = "statement";
   } finally {
     await probe.end({ timeout: 1 });
   }
   if (shared) {
     throw new MigrationError(
-      "refusing to migrate through a connection pooler in transaction mode (e.g. PgBouncer pool_mode=transaction): its server sessions are shared, so the migration lock would not hold; use a direct URL to PostgreSQL, or a session-mode pool, for migrations",
+      `refusing to migrate through a connection pooler in ${shared} mode (e.g. PgBouncer pool_mode=${shared}): its server sessions are shared, so the migration lock would not hold; use a direct URL to PostgreSQL, or a session-mode pool, for migrations`,
     );
   }
 }

@@ -1,7 +1,8 @@
 // Migrating through Debian's real PgBouncer (test/helpers/pgbouncer.ts), in both pool modes.
 // Session mode keeps one server session per client: the migration lock holds, and two migrators
 // at once apply each file exactly once. Transaction mode shares server sessions between clients:
-// the migrator refuses it in one line, before it changes anything.
+// the migrator refuses it in one line, before it changes anything. Statement mode, which refuses
+// transactions altogether, is refused the same way, and named.
 
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -45,11 +46,16 @@ function slowFolder() {
 describe.skipIf(!installed)("through PgBouncer", () => {
   let session: Pgbouncer;
   let transaction: Pgbouncer;
+  let statement: Pgbouncer;
   beforeAll(async () => {
-    session = await startPgbouncer(testContext().adminUrl, "session");
-    poolers.push(session);
-    transaction = await startPgbouncer(testContext().adminUrl, "transaction");
-    poolers.push(transaction);
+    const start = (mode: "session" | "transaction" | "statement") =>
+      startPgbouncer(testContext().adminUrl, mode);
+    [session, transaction, statement] = await Promise.all([
+      start("session"),
+      start("transaction"),
+      start("statement"),
+    ]);
+    poolers.push(session, transaction, statement);
   });
 
   it("session mode: two migrators at once apply each file exactly once", async () => {
@@ -88,6 +94,20 @@ describe.skipIf(!installed)("through PgBouncer", () => {
       expect(message).not.toContain("\n");
     }
     expect(await records(direct)).toEqual(before);
+  });
+
+  it("statement mode: refused in one line naming it, and the database is untouched", async () => {
+    const direct = await createTestDatabase(null);
+    databases.push(direct);
+    const error = await migrate({ url: statement.url(direct) }).then(
+      () => undefined,
+      (reason: Error) => reason,
+    );
+    expect(error?.message).toMatch(
+      /^refusing to migrate through a connection pooler in statement mode \(e\.g\. PgBouncer pool_mode=statement\).*use a direct URL to PostgreSQL/,
+    );
+    expect(error?.message).not.toContain("\n");
+    expect(await records(direct)).toEqual([]);
   });
 
   it("transaction mode from the CLI: one ✖ line, exit 1, no password", async () => {

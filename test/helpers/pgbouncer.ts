@@ -35,7 +35,7 @@ const listening = (port: number) =>
 /** Start PgBouncer with pool_mode `mode` in front of the server of `adminUrl`. */
 export async function startPgbouncer(
   adminUrl: string,
-  mode: "session" | "transaction",
+  mode: "session" | "transaction" | "statement",
 ): Promise<Pgbouncer> {
   const binary = pgbouncerBinary();
   if (!binary) throw new Error("pgbouncer is not installed (apt-get install pgbouncer)");
