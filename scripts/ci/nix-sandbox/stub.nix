@@ -85,6 +85,7 @@ let
     redis = standIn "redis";
     git = standIn "git";
     openssl = standIn "openssl";
+    pgbouncer = standIn "pgbouncer";
     autoPatchelfHook = standIn "autoPatchelfHook";
     stdenv = {
       hostPlatform = {

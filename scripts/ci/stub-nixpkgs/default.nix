@@ -46,6 +46,7 @@ let
       docker-compose = stub "docker-compose" "2.99";
       git = stub "git" "2.99";
       openssl = stub "openssl" "3.99";
+      pgbouncer = stub "pgbouncer" "1.99";
       nixfmt-tree = stub "nixfmt-tree" "1.99";
       autoPatchelfHook =
         if isLinux then stub "autoPatchelfHook" "0" else throw "autoPatchelfHook used on ${system}";
