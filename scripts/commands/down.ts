@@ -2,6 +2,7 @@ import { forgetBackend, lastBackend } from "../backends/backend.ts";
 import { backends } from "../backends/index.ts";
 import type { Command } from "../lib/command.ts";
 import { loadConfig, requireLocal } from "../lib/env.ts";
+import { withStackLock } from "../lib/stack-lock.ts";
 import { info } from "../lib/task.ts";
 
 export default {
@@ -19,13 +20,18 @@ Stops PostgreSQL and Redis of the backend the last \`db up\` used here. Data is 
     const config = loadConfig();
     const volumes = Boolean(args.volumes);
     if (volumes) requireLocal(config, "delete data (db down --volumes)");
-    const last = lastBackend(config);
-    if (!last) {
+    const nothing = () => {
       info("no stack was started here (no .data/backend): nothing to stop");
       return 0;
-    }
-    await backends[last].down(config, { volumes });
-    if (volumes) forgetBackend(config);
-    return 0;
+    };
+    if (!lastBackend(config)) return nothing();
+    return withStackLock(config, `db down${volumes ? " --volumes" : ""}`, async () => {
+      // Again, holding the lock: a `db down` that ran meanwhile may have forgotten it.
+      const last = lastBackend(config);
+      if (!last) return nothing();
+      await backends[last].down(config, { volumes });
+      if (volumes) forgetBackend(config);
+      return 0;
+    });
   },
 } satisfies Command;

@@ -5,6 +5,7 @@ import type { Command } from "../lib/command.ts";
 import { isLocalHost, loadConfig, PACKAGE_ROOT, projectRoot } from "../lib/env.ts";
 import { findRepo, git } from "../lib/guards/git.ts";
 import { probePostgres } from "../lib/pg.ts";
+import { withStackLock } from "../lib/stack-lock.ts";
 import { info } from "../lib/task.ts";
 import { applyMigrations } from "./migrate.ts";
 
@@ -35,12 +36,16 @@ nothing (exit 0) when there is no local stack here, it is not running, or a reba
     const config = loadConfig(root);
     if (!isLocalHost(config.postgres.host) || !lastBackend(config)) return 0;
     if (await midRebase()) return 0;
-    const health = await probePostgres(config.postgres.url);
-    if (!health.healthy && health.code !== "3D000") {
-      info(`local database not running (${health.reason}): \`db up\` will make it fit this branch`);
+    return withStackLock(config, "db follow", async () => {
+      const health = await probePostgres(config.postgres.url);
+      if (!health.healthy && health.code !== "3D000") {
+        info(
+          `local database not running (${health.reason}): \`db up\` will make it fit this branch`,
+        );
+        return 0;
+      }
+      await applyMigrations(config, { follow: true });
       return 0;
-    }
-    await applyMigrations(config, { follow: true });
-    return 0;
+    });
   },
 } satisfies Command;

@@ -3,6 +3,7 @@ import { confirm } from "../lib/confirm.ts";
 import { loadConfig, requireLocal } from "../lib/env.ts";
 import { requireOwnServer } from "../lib/ownership.ts";
 import { connect, explainPgError, maintenanceUrl } from "../lib/pg.ts";
+import { withStackLock } from "../lib/stack-lock.ts";
 import { CliError, task } from "../lib/task.ts";
 import { applyMigrations } from "./migrate.ts";
 import { seedDatabase } from "./seed.ts";
@@ -34,19 +35,21 @@ It says what it deletes and asks first on a terminal; without one it needs --yes
       `db reset deletes every row of database ${database} at ${host}:${port} and re-creates it with the seed data`,
       Boolean(args.yes),
     );
-    await task(`Re-creating database ${database}`, async () => {
-      const sql = connect(maintenanceUrl(config.postgres));
-      try {
-        await sql`DROP DATABASE IF EXISTS ${sql(database)} WITH (FORCE)`;
-        await sql`CREATE DATABASE ${sql(database)}`;
-      } catch (error) {
-        throw explainPgError(error, config.postgres);
-      } finally {
-        await sql.end({ timeout: 1 });
-      }
+    return withStackLock(config, "db reset", async () => {
+      await task(`Re-creating database ${database}`, async () => {
+        const sql = connect(maintenanceUrl(config.postgres));
+        try {
+          await sql`DROP DATABASE IF EXISTS ${sql(database)} WITH (FORCE)`;
+          await sql`CREATE DATABASE ${sql(database)}`;
+        } catch (error) {
+          throw explainPgError(error, config.postgres);
+        } finally {
+          await sql.end({ timeout: 1 });
+        }
+      });
+      await applyMigrations(config);
+      await seedDatabase(config);
+      return 0;
     });
-    await applyMigrations(config);
-    await seedDatabase(config);
-    return 0;
   },
 } satisfies Command;

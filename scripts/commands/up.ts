@@ -10,6 +10,7 @@ import {
   loadConfig,
   projectRoot,
 } from "../lib/env.ts";
+import { withStackLock } from "../lib/stack-lock.ts";
 import { CliError, elapsed, info, ok, print, UsageError } from "../lib/task.ts";
 import { applyMigrations } from "./migrate.ts";
 
@@ -47,11 +48,14 @@ embedded lives in .data/ (git-ignored); docker keeps it in named volumes.`,
         `\`db up\` starts a stack on this machine, but DATABASE_URL points at ${config.postgres.host}: use \`db migrate\` for a remote database`,
       );
     }
-    const { backend, why } = await chooseBackend(config, flag);
-    info(`backend: ${backend.name} (${why})`);
-    const { redis } = await backend.up(config, why);
-    recordBackend(config, backend.name);
-    await applyMigrations(config, { follow: true });
+    const { redis } = await withStackLock(config, "db up", async () => {
+      const { backend, why } = await chooseBackend(config, flag);
+      info(`backend: ${backend.name} (${why})`);
+      const started = await backend.up(config, why);
+      recordBackend(config, backend.name);
+      await applyMigrations(config, { follow: true });
+      return started;
+    });
 
     ok(`Ready in ${elapsed(performance.now() - started)}`);
     print(`DATABASE_URL=${config.postgres.url}`);
