@@ -34,7 +34,7 @@ mv "$tarball" "$work/consumer/kata-db.tgz"
 cd "$work/consumer"
 
 npm install --no-audit --no-fund >install.log 2>&1 || { cat install.log >&2; fail "npm install failed"; }
-if grep -i 'warn' install.log | grep -q 'kata/db'; then
+if grep -i 'warn' install.log | grep 'kata/db' >/dev/null; then # not -q: no SIGPIPE under pipefail
   cat install.log >&2
   fail "installing @kata/db printed a warning"
 fi

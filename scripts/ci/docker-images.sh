@@ -23,8 +23,8 @@ say() { echo "docker-images: $*"; }
 # The machine's own Debian mirror (as scripts/ci/trixie.sh finds it): no other host is named.
 mirror() {
   local m
-  m=$(grep -hoE '^URIs:[[:space:]]*[^[:space:]]+/debian/?$' /etc/apt/sources.list.d/*.sources 2>/dev/null | head -n1 | awk '{print $2}')
-  [ -n "$m" ] || m=$(grep -hoE '^deb[[:space:]]+(\[[^]]*\][[:space:]]+)?[^[:space:]]+/debian/?[[:space:]]' /etc/apt/sources.list 2>/dev/null | head -n1 | awk '{print $NF}')
+  m=$(grep -hoE '^URIs:[[:space:]]*[^[:space:]]+/debian/?$' /etc/apt/sources.list.d/*.sources 2>/dev/null | awk 'NR == 1 {print $2}')
+  [ -n "$m" ] || m=$(grep -hoE '^deb[[:space:]]+(\[[^]]*\][[:space:]]+)?[^[:space:]]+/debian/?[[:space:]]' /etc/apt/sources.list 2>/dev/null | awk 'NR == 1 {print $NF}')
   [ -n "$m" ] || { echo "docker-images: no Debian mirror in /etc/apt/sources.list{,.d}" >&2; exit 1; }
   echo "$m"
 }

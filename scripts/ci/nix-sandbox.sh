@@ -74,7 +74,9 @@ link "$(command -v openssl)" "$pkgs/openssl/bin/openssl"
 link "$(command -v pgbouncer || echo /usr/sbin/pgbouncer)" "$pkgs/pgbouncer/bin/pgbouncer"
 # stdenv.cc.cc.lib: Debian's libgcc_s and libstdc++.
 for lib in libgcc_s.so.1 libstdc++.so.6; do
-  path=$(ldconfig -p | awk -v l="$lib" '$1 == l && /x86-64/ { print $NF; exit }')
+  # awk reads to the end: an early exit would kill ldconfig with SIGPIPE (42 KB of output), and
+  # under pipefail that ended this script with 141 once.
+  path=$(ldconfig -p | awk -v l="$lib" '$1 == l && /x86-64/ && !found { print $NF; found = 1 }')
   [ -n "$path" ] || fail "$lib not found (ldconfig -p)"
   link "$path" "$pkgs/gcc-lib/lib/$lib"
 done

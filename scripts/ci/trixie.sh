@@ -18,8 +18,8 @@ stamp="$prefix/.kata-trixie-$(printf '%s\n' "$deps" "$@" | sha256sum | cut -c1-1
 if [ -f "$stamp" ]; then echo "$prefix"; exit 0; fi
 
 # The machine's own Debian mirror (deb822 or one-line format), so no other host is ever named.
-mirror=$(grep -hoE '^URIs:[[:space:]]*[^[:space:]]+/debian/?$' /etc/apt/sources.list.d/*.sources 2>/dev/null | head -n1 | awk '{print $2}')
-[ -n "$mirror" ] || mirror=$(grep -hoE '^deb[[:space:]]+(\[[^]]*\][[:space:]]+)?[^[:space:]]+/debian/?[[:space:]]' /etc/apt/sources.list 2>/dev/null | head -n1 | awk '{print $NF}')
+mirror=$(grep -hoE '^URIs:[[:space:]]*[^[:space:]]+/debian/?$' /etc/apt/sources.list.d/*.sources 2>/dev/null | awk 'NR == 1 {print $2}')
+[ -n "$mirror" ] || mirror=$(grep -hoE '^deb[[:space:]]+(\[[^]]*\][[:space:]]+)?[^[:space:]]+/debian/?[[:space:]]' /etc/apt/sources.list 2>/dev/null | awk 'NR == 1 {print $NF}')
 [ -n "$mirror" ] || { echo "trixie.sh: no Debian mirror found in /etc/apt/sources.list{,.d}" >&2; exit 1; }
 
 state=$(mktemp -d)
