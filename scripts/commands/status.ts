@@ -2,6 +2,7 @@ import { chalk } from "zx/core";
 import { migrationStatus } from "../../src/migrator.ts";
 import { lastBackend } from "../backends/backend.ts";
 import { REDIS_MISSING } from "../backends/local.ts";
+import { type SavedCopy, savedCopies } from "../lib/branch-copies.ts";
 import type { Command } from "../lib/command.ts";
 import { type Config, isLocalHost, loadConfig } from "../lib/env.ts";
 import { type DriftReport, driftCache, liveDrift } from "../lib/live-drift.ts";
@@ -20,6 +21,8 @@ interface Status {
   redis: { url: string | null; healthy: boolean; reason?: string };
   /** The live schema against its applied migrations replayed (scripts/lib/live-drift.ts). */
   drift?: DriftReport;
+  /** Saved copies of the local database (scripts/lib/branch-copies.ts), when there are any. */
+  copies?: SavedCopy[];
   migrations: {
     applied: string[];
     pending: string[];
@@ -48,6 +51,23 @@ async function redisStatus(
   return { healthy: false, reason: `${health.reason} — run \`db up\``, excused: false };
 }
 
+const megabytes = (bytes: number) =>
+  `${(bytes / 1024 / 1024).toFixed(bytes < 10 * 1024 * 1024 ? 1 : 0)} MB`;
+
+/** What branch switches kept aside: the data of other branches, and states before migrating. */
+function printCopies(copies: SavedCopy[]): void {
+  const total = copies.reduce((sum, c) => sum + c.bytes, 0);
+  print(
+    `copies      ${copies.length} saved, ${megabytes(total)} in all (kept by branch switches and \`db up\`)`,
+  );
+  for (const c of copies) {
+    const whose = c.kind === "branch" ? `${c.branch}` : `${c.branch}, before migrating`;
+    print(
+      `  ${whose} at ${c.at}, saved ${c.saved.slice(0, 16).replace("T", " ")} UTC, ${megabytes(c.bytes)}  (${c.name})`,
+    );
+  }
+}
+
 function printTable(status: Status, drift: DriftReport | undefined): void {
   const mark = (good: boolean) => (good ? chalk.green("✔") : chalk.red("✖"));
   const { postgres, redis, migrations } = status;
@@ -74,6 +94,7 @@ function printTable(status: Status, drift: DriftReport | undefined): void {
     [chalk.yellow("↷ moved   "), migrations.moved ?? []],
   ];
   for (const [label, tags] of rows) for (const tag of tags) print(`  ${label}  ${tag}`);
+  if (status.copies) printCopies(status.copies);
   if (!drift) return;
   const { differences, replayedIn } = drift;
   print(
@@ -95,8 +116,12 @@ role may not CREATE DATABASE) and its catalog compared with the live one — tab
 types, defaults, constraints, indexes, triggers, functions, enums — one line per difference. (Redis absent because redis-server is
 not installed, with a native or embedded stack, is reported but does not count.)
 
+Also lists the saved copies of the local database that branch switches and \`db up\` kept
+(README, "Branches and checkouts"): whose, at which migration, when, and their size.
+
 --json  one JSON object: { backend, postgres: { url, healthy, version }, redis: { url, healthy,
-        reason? }, migrations: { applied, pending, modified, unknown } } with passwords redacted.`,
+        reason? }, migrations: { applied, pending, modified, unknown } } with passwords redacted;
+        copies: [{ name, kind, branch, at, saved, bytes }] when there are saved copies.`,
   flags: { boolean: ["json"] },
   async run(args) {
     const config = loadConfig();
@@ -110,10 +135,12 @@ not installed, with a native or embedded stack, is reported but does not count.)
     const pg = stranger ? { ...probed, healthy: false, reason: stranger } : probed;
     const found = pg.healthy ? await migrationStatus({ url: config.postgres.url }) : undefined;
     // Drift: only when the applied history can be trusted (nothing modified or unknown).
-    const drift =
+    const [drift, copies] = await Promise.all([
       found && found.modified.length === 0 && found.unknown.length === 0
-        ? await liveDrift(config.postgres.url, { cacheDir: driftCache(config) })
-        : undefined;
+        ? liveDrift(config.postgres.url, { cacheDir: driftCache(config) })
+        : undefined,
+      pg.healthy && backend !== "external" ? savedCopies(config) : [],
+    ]);
     const migrations = {
       applied: found?.applied ?? [],
       pending: found?.pending ?? [],
@@ -138,6 +165,7 @@ not installed, with a native or embedded stack, is reported but does not count.)
       migrations,
       // Only when there is drift, as `moved`: the contract's shape is what scripts read.
       ...(drift?.differences.length ? { drift } : {}),
+      ...(copies.length ? { copies } : {}),
     };
     if (args.json) print(JSON.stringify(status, null, 2));
     else printTable(status, drift);

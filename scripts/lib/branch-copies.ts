@@ -27,6 +27,7 @@ import { MIGRATIONS_FOLDER, readMigrations } from "../../src/migrations.ts";
 import { type AppliedRecord, compareMigrations } from "../../src/migrator.ts";
 import { type Config, isLocalHost, PACKAGE_ROOT } from "./env.ts";
 import { findRepo, git, resolveCommit, treeFiles } from "./guards/git.ts";
+import { describeUnknown } from "./migration-origin.ts";
 import { connect, maintenanceUrl } from "./pg.ts";
 import { info, warn } from "./task.ts";
 
@@ -154,6 +155,50 @@ export async function listCopies(admin: postgres.Sql, live: string): Promise<Cop
     });
   }
   return copies.sort((a, b) => b.saved.localeCompare(a.saved));
+}
+
+/** A saved copy as `db status` shows it: whose, at which migration, when, and how big. */
+export interface SavedCopy {
+  name: string;
+  kind: CopyInfo["kind"];
+  branch: string;
+  /** The last migration applied in it: its tag, and where git has it when this checkout has not. */
+  at: string;
+  saved: string;
+  bytes: number;
+}
+
+/** The saved copies of this checkout's local database, newest first (none for a remote one). */
+export async function savedCopies(config: Config): Promise<SavedCopy[]> {
+  if (!isLocalHost(config.postgres.host)) return [];
+  const admin = connect(maintenanceUrl(config.postgres));
+  try {
+    const copies = await listCopies(admin, config.postgres.database);
+    if (copies.length === 0) return [];
+    const tags = new Map(readMigrations(MIGRATIONS_FOLDER).map((m) => [String(m.when), m.tag]));
+    const sizes = await admin<{ datname: string; bytes: string }[]>`
+      SELECT datname, pg_database_size(oid)::text AS bytes FROM pg_database
+      WHERE datname IN ${admin(copies.map((c) => c.name))}`;
+    const bytes = new Map(sizes.map((row) => [row.datname, Number(row.bytes)]));
+    // A branch's copy often ends in a migration only that branch has: git says which.
+    const foreign = copies
+      .map((c) => c.records.at(-1))
+      .filter((r): r is AppliedRecord => r !== undefined && !tags.has(r.createdAt));
+    const named = await describeUnknown(foreign);
+    for (const [i, record] of foreign.entries()) {
+      tags.set(record.createdAt, named[i] ?? record.createdAt);
+    }
+    return copies.map((c) => ({
+      name: c.name,
+      kind: c.kind,
+      branch: c.branch,
+      at: lastTag(c.records, tags),
+      saved: c.saved,
+      bytes: bytes.get(c.name) ?? 0,
+    }));
+  } finally {
+    await admin.end({ timeout: 1 });
+  }
 }
 
 /** Disconnect the other sessions of a database: renaming or copying it needs it to itself. */

@@ -49,6 +49,9 @@ const addUser = (email: string) =>
 const clean = async () => {
   const status = await repo.db("status", "--json");
   expect(status.code, status.stdout + status.stderr).toBe(0);
+  return JSON.parse(status.stdout) as {
+    copies?: { name: string; kind: string; branch: string; at: string; bytes: number }[];
+  };
 };
 const migration = (name: string) => {
   const file = readdirSync(repo.path("drizzle")).find((n) => n.endsWith(`_${name}.sql`));
@@ -101,10 +104,19 @@ describe("a week on one checkout, on the embedded backend", () => {
 
   it("back to main: main's data at main's schema, from the hook alone", async () => {
     const checkout = await git("checkout", "-q", "main");
-    expect(checkout.stderr).toMatch(/kept as kata__kata_[0-9a-f]+, the copy of feat\/quota/);
+    const kept = checkout.stderr.match(/kept as (kata__kata_[0-9a-f]+), the copy of feat\/quota/);
+    expect(kept).not.toBeNull();
     expect(await columns("teams")).not.toContain("quota");
     expect(await emails()).toEqual(MAIN);
-    await clean();
+    // `db status` lists it: whose, at which migration (only on the branch: git says so), how big.
+    const { copies } = await clean();
+    const branchCopy = copies?.find((c) => c.name === kept?.[1]);
+    expect(branchCopy).toMatchObject({ kind: "branch", branch: "feat/quota" });
+    expect(branchCopy?.at).toMatch(/^\d{4}_add_quota, on branch feat\/quota$/);
+    expect(branchCopy?.bytes).toBeGreaterThan(1024 * 1024);
+    const table = await db("status");
+    expect(table.stdout).toMatch(/^copies {6}\d+ saved, [\d.]+ MB in all/m);
+    expect(table.stdout).toContain(`feat/quota at ${branchCopy?.at}`);
   }, 60_000);
 
   it("a teammate's migration lands on main", async () => {
