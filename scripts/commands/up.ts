@@ -51,10 +51,10 @@ embedded lives in .data/ (git-ignored); docker keeps it in named volumes.`,
     const { redis } = await withStackLock(config, "db up", async () => {
       const { backend, why } = await chooseBackend(config, flag);
       info(`backend: ${backend.name} (${why})`);
-      const started = await backend.up(config, why);
+      const stack = await backend.up(config, why);
       recordBackend(config, backend.name);
       await applyMigrations(config, { follow: true });
-      return started;
+      return stack;
     });
 
     ok(`Ready in ${elapsed(performance.now() - started)}`);
