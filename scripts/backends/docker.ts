@@ -49,6 +49,10 @@ export function composeProject(config: Pick<Config, "root">): string {
   return `kata-db-${owner?.label ?? "root"}-${checkoutId(config.root)}`;
 }
 
+/** The label compose puts on the project's containers, volumes and networks, as a filter. */
+const projectLabel = (config: Pick<Config, "root">) =>
+  `label=com.docker.compose.project=${composeProject(config)}`;
+
 const composeArgs = (config: Config) => [
   "compose",
   "--project-name",
@@ -91,7 +95,7 @@ interface ProjectState {
 async function projectState(config: Config): Promise<ProjectState> {
   const [ps, volumes] = await Promise.all([
     compose(config, ["ps", "--all", "--format", "json"]),
-    sh`docker volume ls --quiet --filter ${`label=com.docker.compose.project=${composeProject(config)}`}`,
+    sh`docker volume ls --quiet --filter ${projectLabel(config)}`,
   ]);
   // compose 2.21+ prints one JSON object per line; older releases one array.
   const text = ps.stdout.trim();
@@ -194,9 +198,8 @@ const serverAnswered = (pg: PostgresHealth) =>
  * image's initdb) takes seconds, so those calls were most of the docker CLI's work in the tests.
  */
 async function stoppedService(config: Config): Promise<[string, string] | undefined> {
-  const label = `label=com.docker.compose.project=${composeProject(config)}`;
   const format = '{{.Label "com.docker.compose.service"}} {{.State}}';
-  const { stdout } = await sh`docker ps --all --filter ${label} --format ${format}`;
+  const { stdout } = await sh`docker ps --all --filter ${projectLabel(config)} --format ${format}`;
   for (const line of stdout.split("\n")) {
     const [service, state] = line.trim().split(" ");
     if (service && state && state !== "running" && state !== "created") return [service, state];
