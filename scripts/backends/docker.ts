@@ -50,7 +50,7 @@ export function composeProject(config: Pick<Config, "root">): string {
 }
 
 /** The label compose puts on the project's containers, volumes and networks, as a filter. */
-const projectLabel = (config: Pick<Config, "root">) =>
+export const projectLabel = (config: Pick<Config, "root">) =>
   `label=com.docker.compose.project=${composeProject(config)}`;
 
 const composeArgs = (config: Config) => [

@@ -6,7 +6,7 @@ import { createServer, type Server } from "node:net";
 import { join } from "node:path";
 import postgres from "postgres";
 import { expect, vi } from "vitest";
-import { composeProject, dockerEngine } from "../../scripts/backends/docker.ts";
+import { dockerEngine, projectLabel } from "../../scripts/backends/docker.ts";
 import { sh } from "../../scripts/lib/system.ts";
 import { testPort } from "../helpers/ports.ts";
 import { db, makeProject, PASSWORD, type Project, removeProject } from "./helpers.ts";
@@ -33,7 +33,7 @@ export async function query<T>(url: string, text: string): Promise<T[]> {
 
 /** The project's containers ("name state") and volumes, as the engine lists them. */
 export async function engineState(project: Project) {
-  const label = `label=com.docker.compose.project=${composeProject(project)}`;
+  const label = projectLabel(project);
   const [containers, volumes] = await Promise.all([
     sh`docker ps --all --filter ${label} --format ${'{{.Label "com.docker.compose.service"}} {{.State}}'}`,
     sh`docker volume ls --quiet --filter ${label}`,
