@@ -139,7 +139,7 @@ Also lists the saved copies of the local database that branch switches and \`db 
       found && found.modified.length === 0 && found.unknown.length === 0
         ? liveDrift(config.postgres.url, { cacheDir: driftCache(config) })
         : undefined,
-      pg.healthy && backend !== "external" ? savedCopies(config) : [],
+      pg.healthy ? savedCopies(config) : [], // none for a remote database
     ]);
     const migrations = {
       applied: found?.applied ?? [],

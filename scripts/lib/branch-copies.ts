@@ -175,7 +175,7 @@ export async function savedCopies(config: Config): Promise<SavedCopy[]> {
   try {
     const copies = await listCopies(admin, config.postgres.database);
     if (copies.length === 0) return [];
-    const tags = new Map(readMigrations(MIGRATIONS_FOLDER).map((m) => [String(m.when), m.tag]));
+    const tags = tagsByTime();
     const sizes = await admin<{ datname: string; bytes: string }[]>`
       SELECT datname, pg_database_size(oid)::text AS bytes FROM pg_database
       WHERE datname IN ${admin(copies.map((c) => c.name))}`;
@@ -210,6 +210,10 @@ async function disconnect(admin: postgres.Sql, database: string): Promise<number
 }
 
 const copyName = (live: string) => `${live.slice(0, 40)}__kata_${randomBytes(4).toString("hex")}`;
+
+/** This checkout's migration tags by their journal time (a record's created_at). */
+const tagsByTime = () =>
+  new Map(readMigrations(MIGRATIONS_FOLDER).map((m) => [String(m.when), m.tag]));
 
 const lastTag = (records: AppliedRecord[], tags: Map<string, string>) => {
   const last = records.at(-1);
@@ -282,7 +286,7 @@ export async function followCheckout(config: Config): Promise<void> {
   const live = config.postgres.database;
   const [branch, committed] = await Promise.all([currentBranch(), committedTags()]);
   const here = branch ?? "this checkout";
-  const tags = new Map(readMigrations(MIGRATIONS_FOLDER).map((m) => [String(m.when), m.tag]));
+  const tags = tagsByTime();
   const admin = connect(maintenanceUrl(config.postgres));
   try {
     const liveExists = await exists(admin, live);
