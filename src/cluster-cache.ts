@@ -182,9 +182,8 @@ try {
 function makeSpare(entry: string, dataDir: string): void {
   try {
     const spare = spareOf(entry);
-    if (existsSync(spare)) return;
-    if (statSync(dirname(entry)).dev !== statSync(dataDir).dev) return;
     const cache = dirname(entry);
+    if (existsSync(spare) || statSync(cache).dev !== statSync(dataDir).dev) return;
     const making = `${basename(spare)}.partial-`;
     const now = Date.now();
     const busy = readdirSync(cache).some(
