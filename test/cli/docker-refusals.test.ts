@@ -8,7 +8,7 @@
 
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, describe, type ExpectStatic, expect, it } from "vitest";
 import { composeProject } from "../../scripts/backends/docker.ts";
 import { sh } from "../../scripts/lib/system.ts";
 import {
@@ -44,6 +44,14 @@ describe.skipIf(!engine.ok)(
         "INSERT INTO users (email, name) VALUES ('kept@example.com', 'Kept')",
       );
       return project;
+    }
+    /** `db up` again once the cause is gone: it starts, and the row is still there. */
+    async function backWithData(expect: ExpectStatic, project: Project): Promise<void> {
+      const again = await up(project);
+      expect(again.code, again.stderr).toBe(0);
+      expect(
+        await query(project.databaseUrl, "SELECT 1 FROM users WHERE email = 'kept@example.com'"),
+      ).toHaveLength(1);
     }
 
     it("another checkout's stack at DATABASE_URL's port (same directory name): named, not trusted; each checkout its own volumes", async ({
@@ -112,11 +120,7 @@ describe.skipIf(!engine.ok)(
         );
         expect(await engineState(project)).toEqual(before);
 
-        const again = await up(project);
-        expect(again.code, again.stderr).toBe(0);
-        expect(
-          await query(project.databaseUrl, "SELECT 1 FROM users WHERE email = 'kept@example.com'"),
-        ).toHaveLength(1);
+        await backWithData(expect, project);
       },
     );
 
@@ -140,11 +144,7 @@ describe.skipIf(!engine.ok)(
       expect(await engineState(project)).toEqual(before);
 
       await inVolume(`mv ${conf}.kept ${conf}`);
-      const again = await up(project);
-      expect(again.code, again.stderr).toBe(0);
-      expect(
-        await query(project.databaseUrl, "SELECT 1 FROM users WHERE email = 'kept@example.com'"),
-      ).toHaveLength(1);
+      await backWithData(expect, project);
     });
 
     it("the password changed in .env after the volume exists: what to do, stack stopped, data kept", async ({
@@ -183,11 +183,7 @@ describe.skipIf(!engine.ok)(
       expect(await engineState(project)).toEqual(before);
 
       withPassword(PASSWORD);
-      const again = await up(project);
-      expect(again.code, again.stderr).toBe(0);
-      expect(
-        await query(project.databaseUrl, "SELECT 1 FROM users WHERE email = 'kept@example.com'"),
-      ).toHaveLength(1);
+      await backWithData(expect, project);
     });
   },
 );
