@@ -5,7 +5,7 @@
 // failed file's database (and the server under it) and prints how to reach and stop them.
 
 import { execSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import postgres from "postgres";
@@ -71,5 +71,9 @@ describe("@kata/db/testing from another package's vitest run", () => {
       await sql.end();
       execSync(stop as string, { shell: "/bin/sh" });
     }
+    // The printed command stops the server and removes its folder, in that order.
+    const folder = /rm -rf "([^"]+)"$/.exec(stop as string)?.[1];
+    expect(folder, stop).toBeDefined();
+    expect(existsSync(folder as string)).toBe(false);
   });
 });

@@ -115,7 +115,9 @@ export async function startTestServer(options: StartTestServerOptions = {}): Pro
       await stopCluster({ bin, dataDir, mode: "immediate" });
       rmSync(root, { recursive: true, force: true });
     },
+    // A fast shutdown (SIGINT), then waiting for the server to exit: removing the folder while it
+    // still writes its shutdown checkpoint failed ("rm: … pg_logical: Directory not empty").
     keep: () =>
-      `the test server keeps running at 127.0.0.1:${port}; stop it with: kill $(head -n1 ${dataDir}/postmaster.pid) && rm -rf ${root}`,
+      `the test server keeps running at 127.0.0.1:${port}; stop it with: pid=$(head -n1 "${dataDir}/postmaster.pid") && kill -INT "$pid" && while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done && rm -rf "${root}"`,
   };
 }
