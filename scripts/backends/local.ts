@@ -41,7 +41,7 @@ import {
   sh,
   which,
 } from "../lib/system.ts";
-import { CliError, type Step, task, warn } from "../lib/task.ts";
+import { CliError, info, type Step, task, warn } from "../lib/task.ts";
 import type { Backend } from "./backend.ts";
 
 export const REDIS_MISSING =
@@ -300,8 +300,21 @@ export function localBackend(
 
     async up(config) {
       const { host, port } = config.postgres;
+      const dir = postgresDir(config);
+      const wasRunning = Boolean(runningPostgres(dir));
       await task(`PostgreSQL at ${host}:${port}`, (step) => upPostgres(config, findBinaries, step));
-      return { redis: await upRedis(config) };
+      try {
+        return { redis: await upRedis(config) };
+      } catch (error) {
+        // A failed `db up` leaves nothing half-started: no backend is recorded yet, so `db down`
+        // would not know of a PostgreSQL this run started (seen: Redis's port taken).
+        if (!wasRunning && runningPostgres(dir)) {
+          const bin = await findBinaries().catch(() => embeddedBinaries());
+          await stopCluster({ bin, dataDir: dir, mode: "fast" }).catch(() => undefined);
+          info("stopped PostgreSQL again: this `db up` started it and could not finish");
+        }
+        throw error;
+      }
     },
 
     async down(config, { volumes }) {

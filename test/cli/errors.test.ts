@@ -5,6 +5,7 @@ import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { delimiter, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { portInUse, which } from "../../scripts/lib/system.ts";
 import {
   bareBin,
   db,
@@ -181,6 +182,29 @@ describe("db up refuses a machine it cannot use, before touching anything", () =
     expect(existsSync(join(taken.root, ".data", "postgres"))).toBe(false);
     removeProject(taken);
   });
+
+  it.skipIf(!which("redis-server"))(
+    "the port of REDIS_URL is taken: the PostgreSQL it started is stopped again",
+    async () => {
+      const taken = await makeProject();
+      const redisBlocker = createServer().listen(taken.redisPort, "127.0.0.1");
+      await new Promise((resolve) => redisBlocker.once("listening", resolve));
+      try {
+        const result = await db(taken.root, ["up", "--backend", "embedded"]);
+        expect(result.code).toBe(1);
+        expect(oneLineError(result)).toMatch(
+          new RegExp(`port ${taken.redisPort} of REDIS_URL is in use by another program`),
+        );
+        expect(result.stderr).toMatch(/stopped PostgreSQL again/);
+        // Nothing half-started: no server on DATABASE_URL's port, none left in .data/postgres.
+        expect(await portInUse(taken.pgPort, "127.0.0.1")).toBe(false);
+        expect(existsSync(join(taken.root, ".data", "postgres", "postmaster.pid"))).toBe(false);
+      } finally {
+        redisBlocker.close();
+        removeProject(taken);
+      }
+    },
+  );
 
   it("a data directory of another PostgreSQL major", async () => {
     const old = await makeProject();
