@@ -270,6 +270,37 @@ function fitOf(config: Config, records: AppliedRecord[], committed: Set<string> 
   return result;
 }
 
+async function commentOf(admin: postgres.Sql, database: string): Promise<Comment | undefined> {
+  const [row] = await admin<{ comment: string | null }[]>`
+    SELECT shobj_description(oid, 'pg_database') AS comment FROM pg_database
+    WHERE datname = ${database}`;
+  return parseComment(row?.comment ?? null);
+}
+
+/** Rename the live database to a new copy of `branch` (its sessions disconnected); its name. */
+async function keepAside(
+  admin: postgres.Sql,
+  live: string,
+  branch: string,
+  records: AppliedRecord[],
+  tags: Map<string, string>,
+): Promise<string> {
+  const saved = copyName(live);
+  const dropped = await disconnect(admin, live);
+  if (dropped > 0) warn(`disconnected ${dropped} session(s) of ${live} to keep it aside`);
+  await admin.unsafe(`ALTER DATABASE ${ident(live)} RENAME TO ${ident(saved)}`);
+  await setComment(admin, saved, {
+    [MARK]: "copy",
+    of: live,
+    kind: "branch",
+    branch,
+    records,
+    saved: new Date().toISOString(),
+  });
+  info(`kept as ${saved}, the copy of ${branch} at ${lastTag(records, tags)}`);
+  return saved;
+}
+
 /** The live database exists? */
 async function exists(admin: postgres.Sql, database: string) {
   const rows = await admin`SELECT 1 FROM pg_database WHERE datname = ${database}`;
@@ -293,6 +324,26 @@ export async function followCheckout(config: Config): Promise<void> {
     const records = liveExists ? await readRecords(config, live) : [];
     const current = fitOf(config, records, committed);
     if (current.immutable) return; // the migrator's refusal says what to do
+    const liveComment = liveExists ? await commentOf(admin, live) : undefined;
+    const owner = liveComment?.branch;
+    // A branch checked out here for the first time gets a database of its own: a copy of the one
+    // it was created from, which stays that branch's (its rows never leak into the new branch's,
+    // nor the new one's into it).
+    if (
+      !current.misfit &&
+      liveExists &&
+      owner !== undefined &&
+      owner !== here &&
+      !(await listCopies(admin, live)).some((c) => c.kind === "branch" && c.branch === here)
+    ) {
+      const saved = await keepAside(admin, live, owner, records, tags);
+      await admin.unsafe(
+        `CREATE DATABASE ${ident(live)} TEMPLATE ${ident(saved)} STRATEGY FILE_COPY`,
+      );
+      info(`${live} for ${here} starts as a copy of ${owner}'s (${here} is new to this checkout)`);
+      await setComment(admin, live, { [MARK]: "live", branch: here });
+      return;
+    }
     if (!current.misfit) {
       if (current.rehash.length > 0) {
         const sql = connect(config.postgres.url);
@@ -313,30 +364,10 @@ export async function followCheckout(config: Config): Promise<void> {
     }
 
     // Keep the database that does not fit as its branch's copy.
-    const liveComment = parseComment(
-      (
-        await admin<{ comment: string | null }[]>`
-          SELECT shobj_description(oid, 'pg_database') AS comment FROM pg_database
-          WHERE datname = ${live}`
-      )[0]?.comment ?? null,
-    );
-    const itsBranch = liveComment?.branch ?? "an earlier checkout";
+    const itsBranch = owner ?? "an earlier checkout";
     const copies = await listCopies(admin, live);
-    const saved = copyName(live);
-    const dropped = await disconnect(admin, live);
-    if (dropped > 0) warn(`disconnected ${dropped} session(s) of ${live} to keep it aside`);
-    await admin.unsafe(`ALTER DATABASE ${ident(live)} RENAME TO ${ident(saved)}`);
-    await setComment(admin, saved, {
-      [MARK]: "copy",
-      of: live,
-      kind: "branch",
-      branch: itsBranch,
-      records,
-      saved: new Date().toISOString(),
-    });
-    info(
-      `${live} does not fit ${here} (${current.misfit}): kept as ${saved}, the copy of ${itsBranch} at ${lastTag(records, tags)}`,
-    );
+    info(`${live} does not fit ${here} (${current.misfit})`);
+    await keepAside(admin, live, itsBranch, records, tags);
     // A branch keeps one copy: its older one is an earlier state of the same data.
     for (const old of copies.filter((c) => c.kind === "branch" && c.branch === itsBranch)) {
       await admin.unsafe(`DROP DATABASE IF EXISTS ${ident(old.name)} WITH (FORCE)`);
