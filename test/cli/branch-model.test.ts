@@ -264,14 +264,21 @@ class Rebase implements Cmd {
 }
 
 const checkoutIndex = fc.constantFrom(0, 1);
+// fc.commands picks among its arbitraries evenly: each is listed as often as its weight, towards
+// what moves data between branches (switches, rows, migrations).
 const commands = [
-  fc.tuple(checkoutIndex, fc.constantFrom(...BRANCHES)).map(([c, b]) => new Checkout_(c, b)),
-  checkoutIndex.map((c) => new Up(c)),
-  checkoutIndex.map((c) => new Down(c)),
-  checkoutIndex.map((c) => new Insert(c)),
-  checkoutIndex.map((c) => new NewMigration(c)),
-  checkoutIndex.map((c) => new Rebase(c)),
-];
+  {
+    arbitrary: fc
+      .tuple(checkoutIndex, fc.constantFrom(...BRANCHES))
+      .map(([c, b]) => new Checkout_(c, b)),
+    weight: 5,
+  },
+  { arbitrary: checkoutIndex.map((c) => new Insert(c)), weight: 3 },
+  { arbitrary: checkoutIndex.map((c) => new NewMigration(c)), weight: 2 },
+  { arbitrary: checkoutIndex.map((c) => new Up(c)), weight: 1 },
+  { arbitrary: checkoutIndex.map((c) => new Down(c)), weight: 1 },
+  { arbitrary: checkoutIndex.map((c) => new Rebase(c)), weight: 1 },
+].flatMap(({ arbitrary, weight }) => Array.from({ length: weight }, () => arbitrary));
 
 /**
  * The ports of the next world: the last world's again when they are free (each world is torn
@@ -303,6 +310,7 @@ async function runSequences(numRuns: number, maxCommands: number) {
         }, cmds);
       } finally {
         steps += world?.steps ?? 0;
+        if (SOAK_STEPS > 0) console.log(`${world?.steps ?? 0} steps: ${String(cmds)}`);
         await world?.remove();
       }
     }),
