@@ -9,7 +9,8 @@
 // the embedded backend, the `db` CLI as a process. fast-check generates the sequences
 // (fc.commands), runs them against a fresh world each (fc.asyncModelRun), and on a failure
 // shrinks to the shortest sequence and prints it with the seed to replay it:
-//   KATA_MODEL_SEED=<seed> KATA_MODEL_PATH=<path> npx vitest run test/cli/branch-model.test.ts
+//   KATA_MODEL_SEED=<seed> KATA_MODEL_PATH=<path> KATA_MODEL_REPLAY=<replayPath> \
+//   npx vitest run test/cli/branch-model.test.ts
 // `npm test` runs a few short sequences; `npm run soak` runs many (SOAK_STEPS, default 1000).
 //
 // One stand-in: every schema change adds a column line to src/schema/identity.ts at the same
@@ -29,6 +30,8 @@ import { Model } from "./branch-model.ts";
 import { PASSWORD, runProcess } from "./helpers.ts";
 
 const SOAK_STEPS = Number(process.env.SOAK_STEPS ?? 0);
+/** The same in `npm test` and the soak, so that a seed and path printed by either replays. */
+const MAX_COMMANDS = 24;
 const BRANCHES = ["main", "feat/a", "feat/b"] as const;
 
 interface Checkout {
@@ -40,6 +43,8 @@ interface Checkout {
 /** One world: the repository, its worktree, each with a stack of its own on fixed ports. */
 class World {
   steps = 0;
+  /** What the commands of the current step printed: shown with a failed comparison. */
+  output: string[] = [];
   constructor(
     readonly repo: Repo,
     readonly checkouts: Checkout[],
@@ -75,6 +80,9 @@ class World {
         ? [join(checkout.dir, "scripts/bin/db"), args]
         : [command, ["-C", checkout.dir, ...args]];
     const result = await runProcess(file, argv, { ...checkout.env, ...extra });
+    this.output.push(
+      `$ ${command} ${args.join(" ")} (checkout ${c})\n${result.stdout}${result.stderr}`,
+    );
     if (result.code !== 0) {
       throw new Error(
         `${command} ${args.join(" ")} (checkout ${c}) exited ${result.code}:\n${result.stdout}${result.stderr}`,
@@ -180,7 +188,10 @@ async function verify(model: Model, world: World, touched: number) {
       rows: [...checkout.live.db.rows].sort(),
       columns: Model.columns(checkout.live.db),
     };
-    expect(seen, `checkout ${c} on ${checkout.branch}`).toEqual(want);
+    expect(
+      seen,
+      `checkout ${c} on ${checkout.branch}; the step printed:\n${world.output.join("")}`,
+    ).toEqual(want);
   }
   if (model.checkouts[touched]?.up) {
     const status = await world.run(touched, "db", ["status", "--json"]).catch((error: Error) => {
@@ -188,6 +199,7 @@ async function verify(model: Model, world: World, touched: number) {
     });
     void status;
   }
+  world.output = [];
 }
 
 class Checkout_ implements Cmd {
@@ -294,26 +306,17 @@ async function worldPorts(): Promise<number[]> {
 }
 
 let steps = 0;
-async function runSequences(numRuns: number, maxCommands: number) {
+async function runSequences(numRuns: number) {
   const seed = process.env.KATA_MODEL_SEED;
   await fc.assert(
-    fc.asyncProperty(fc.commands(commands, { maxCommands, size: "max" }), async (cmds) => {
-      let world: World | undefined;
-      try {
-        await fc.asyncModelRun(async () => {
-          world = await World.create(await worldPorts());
-          // Every sequence starts with main's stack up, so most steps have something to follow.
-          const model = new Model();
-          await world.run(0, "db", ["up"]);
-          model.up(0);
-          return { model, real: world };
-        }, cmds);
-      } finally {
-        steps += world?.steps ?? 0;
-        if (SOAK_STEPS > 0) console.log(`${world?.steps ?? 0} steps: ${String(cmds)}`);
-        await world?.remove();
-      }
-    }),
+    fc.asyncProperty(
+      fc.commands(commands, {
+        maxCommands: MAX_COMMANDS,
+        size: "max",
+        ...(process.env.KATA_MODEL_REPLAY ? { replayPath: process.env.KATA_MODEL_REPLAY } : {}),
+      }),
+      runOne,
+    ),
     {
       numRuns,
       ...(seed ? { seed: Number(seed), path: process.env.KATA_MODEL_PATH } : {}),
@@ -322,17 +325,66 @@ async function runSequences(numRuns: number, maxCommands: number) {
   );
 }
 
+/** A sequence as fast-check prints it ("up(1),newMigration(1),checkout(1, feat/a)"), to replay. */
+function parseSequence(text: string): Cmd[] {
+  return [...text.matchAll(/(\w+)\((\d)(?:, ([\w/]+))?\)/g)].map(([, name, c, branch]) => {
+    const i = Number(c);
+    switch (name) {
+      case "checkout":
+        return new Checkout_(i, branch as string);
+      case "up":
+        return new Up(i);
+      case "down":
+        return new Down(i);
+      case "insert":
+        return new Insert(i);
+      case "newMigration":
+        return new NewMigration(i);
+      case "rebase":
+        return new Rebase(i);
+      default:
+        throw new Error(`no such step: ${name}`);
+    }
+  });
+}
+
+async function runOne(cmds: Iterable<Cmd>) {
+  let world: World | undefined;
+  try {
+    await fc.asyncModelRun(async () => {
+      world = await World.create(await worldPorts());
+      // Every sequence starts with main's stack up, so most steps have something to follow.
+      const model = new Model();
+      await world.run(0, "db", ["up"]);
+      model.up(0);
+      return { model, real: world };
+    }, cmds);
+  } finally {
+    steps += world?.steps ?? 0;
+    if (SOAK_STEPS > 0) console.log(`${world?.steps ?? 0} steps: ${String(cmds)}`);
+    // KATA_MODEL_KEEP=1 keeps a replayed world to look into (its stacks stopped).
+    if (process.env.KATA_MODEL_KEEP) console.log(`kept: ${world?.repo.dir}`);
+    else await world?.remove();
+  }
+}
+
 describe("branch following against its model", () => {
   afterAll(() => {
     console.log(`branch model: ${steps} steps checked`);
   });
 
-  if (SOAK_STEPS > 0) {
+  if (process.env.KATA_MODEL_STEPS) {
+    it(
+      `replay: ${process.env.KATA_MODEL_STEPS}`,
+      () => runOne(parseSequence(process.env.KATA_MODEL_STEPS as string)),
+      400_000,
+    );
+  } else if (SOAK_STEPS > 0) {
     it(
       `soak: random sequences until ${SOAK_STEPS} steps`,
       async () => {
         const started = performance.now();
-        while (steps < SOAK_STEPS) await runSequences(5, 30);
+        while (steps < SOAK_STEPS) await runSequences(5);
         console.log(
           `soak: ${steps} steps in ${Math.round((performance.now() - started) / 1000)} s`,
         );
@@ -340,6 +392,6 @@ describe("branch following against its model", () => {
       4 * 3600_000,
     );
   } else {
-    it("a few random sequences (npm run soak runs many)", () => runSequences(2, 10), 400_000);
+    it("a few random sequences (npm run soak runs many)", () => runSequences(2), 400_000);
   }
 });
