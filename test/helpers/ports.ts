@@ -6,7 +6,9 @@
 // worker), below the ephemeral range (32768 and up on Linux) the OS gives everyone else, and
 // apart from `db up`'s own choices near 54329 and 63799 (scripts/lib/ports.ts).
 
-import { portInUse } from "../../scripts/lib/system.ts";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { portInUse, processExists } from "../../scripts/lib/system.ts";
 import { freePort } from "../../src/testing/server.ts";
 
 const FIRST = 20_000;
@@ -18,12 +20,34 @@ const pool = Number(process.env.VITEST_POOL_ID);
 let next = Number.isInteger(pool) && pool > 0 ? FIRST + ((pool - 1) % BLOCKS) * BLOCK : undefined;
 const end = next === undefined ? 0 : next + BLOCK;
 
+/**
+ * Two test runs at once (two worktrees, or a run beside a soak) have workers with the same pool
+ * ids, so the same blocks: a port free when one looked could be bound by the other a moment
+ * later. A port handed out is noted in a folder every run shares, by the worker's pid; another
+ * live process's note makes it taken. Notes of dead processes are taken over.
+ */
+const NOTES = join(existsSync("/dev/shm") ? "/dev/shm" : "/tmp", "kata-db-test-ports");
+function note(port: number): boolean {
+  const file = join(NOTES, String(port));
+  try {
+    mkdirSync(NOTES, { recursive: true });
+    writeFileSync(file, String(process.pid), { flag: "wx" });
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EEXIST") return true; // cannot note: as before
+    const owner = Number(readFileSync(file, "utf8"));
+    if (owner !== process.pid && processExists(owner)) return false;
+    writeFileSync(file, String(process.pid));
+    return true;
+  }
+}
+
 /** A port of 127.0.0.1 nobody listens on, never handed out twice by this worker's block. */
 export async function testPort(): Promise<number> {
   if (next === undefined) return freePort(); // outside vitest's workers
   while (next < end) {
     const port = next++;
-    if (!(await portInUse(port, "127.0.0.1").catch(() => true))) return port;
+    if (!(await portInUse(port, "127.0.0.1").catch(() => true)) && note(port)) return port;
   }
   throw new Error(`test ports ${end - BLOCK}–${end - 1} of this worker are all taken`);
 }
