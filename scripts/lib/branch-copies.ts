@@ -29,7 +29,7 @@ import { type Config, isLocalHost, PACKAGE_ROOT } from "./env.ts";
 import { findRepo, git, resolveCommit, treeFiles } from "./guards/git.ts";
 import { describeUnknown } from "./migration-origin.ts";
 import { connect, maintenanceUrl } from "./pg.ts";
-import { info, warn } from "./task.ts";
+import { CliError, info, warn } from "./task.ts";
 
 const MARK = "kata-db";
 /**
@@ -175,19 +175,11 @@ export async function savedCopies(config: Config): Promise<SavedCopy[]> {
   try {
     const copies = await listCopies(admin, config.postgres.database);
     if (copies.length === 0) return [];
-    const tags = tagsByTime();
     const sizes = await admin<{ datname: string; bytes: string }[]>`
       SELECT datname, pg_database_size(oid)::text AS bytes FROM pg_database
       WHERE datname IN ${admin(copies.map((c) => c.name))}`;
     const bytes = new Map(sizes.map((row) => [row.datname, Number(row.bytes)]));
-    // A branch's copy often ends in a migration only that branch has: git says which.
-    const foreign = copies
-      .map((c) => c.records.at(-1))
-      .filter((r): r is AppliedRecord => r !== undefined && !tags.has(r.createdAt));
-    const named = await describeUnknown(foreign);
-    for (const [i, record] of foreign.entries()) {
-      tags.set(record.createdAt, named[i] ?? record.createdAt);
-    }
+    const tags = await migrationNames(copies.map((c) => c.records));
     return copies.map((c) => ({
       name: c.name,
       kind: c.kind,
@@ -211,9 +203,21 @@ async function disconnect(admin: postgres.Sql, database: string): Promise<number
 
 const copyName = (live: string) => `${live.slice(0, 40)}__kata_${randomBytes(4).toString("hex")}`;
 
-/** This checkout's migration tags by their journal time (a record's created_at). */
-const tagsByTime = () =>
-  new Map(readMigrations(MIGRATIONS_FOLDER).map((m) => [String(m.when), m.tag]));
+/**
+ * The names of the last migrations of these histories, by created_at: this checkout's tags, and
+ * for a migration only another branch or worktree has, where git has it ("0003_add_x, on branch
+ * feat/x"). A record is never shown by its created_at alone while git can name it.
+ */
+async function migrationNames(histories: AppliedRecord[][]): Promise<Map<string, string>> {
+  const tags = new Map(readMigrations(MIGRATIONS_FOLDER).map((m) => [String(m.when), m.tag]));
+  const foreign = histories
+    .map((records) => records.at(-1))
+    .filter((r): r is AppliedRecord => r !== undefined && !tags.has(r.createdAt));
+  const unique = [...new Map(foreign.map((r) => [r.createdAt, r])).values()];
+  const named = await describeUnknown(unique);
+  for (const [i, record] of unique.entries()) tags.set(record.createdAt, named[i] as string);
+  return tags;
+}
 
 const lastTag = (records: AppliedRecord[], tags: Map<string, string>) => {
   const last = records.at(-1);
@@ -283,7 +287,7 @@ async function keepAside(
   live: string,
   branch: string,
   records: AppliedRecord[],
-  tags: Map<string, string>,
+  lastMigration: string,
 ): Promise<string> {
   const saved = copyName(live);
   const dropped = await disconnect(admin, live);
@@ -297,7 +301,7 @@ async function keepAside(
     records,
     saved: new Date().toISOString(),
   });
-  info(`kept as ${saved}, the copy of ${branch} at ${lastTag(records, tags)}`);
+  info(`kept as ${saved}, the copy of ${branch} at ${lastMigration}`);
   return saved;
 }
 
@@ -308,100 +312,126 @@ async function exists(admin: postgres.Sql, database: string) {
 }
 
 /**
- * Make the local database fit this checkout: keep a misfit aside as a copy and bring the best
- * fitting copy back. Local targets only; a no-op when the database fits. Throws nothing for a
- * committed migration edited (the migrator refuses that, with its message).
+ * Make the local database fit this checkout's branch (docs/branches.md has the rules). Local
+ * targets only. Throws nothing for a committed migration edited: the migrator refuses that, with
+ * its message.
+ * - Back to a branch whose copy exists: that copy comes back, even when the database of the
+ *   branch just left could be migrated forward, which stays that branch's.
+ * - A branch new to this checkout: a copy of the database it was created from.
+ * - A database that does not fit its own branch (an uncommitted migration edited): kept aside,
+ *   and the best copy that fits comes back.
+ * Nothing is dropped here: a copy may hold the only record of some branch's rows.
  */
 export async function followCheckout(config: Config): Promise<void> {
   if (!isLocalHost(config.postgres.host)) return;
   const live = config.postgres.database;
   const [branch, committed] = await Promise.all([currentBranch(), committedTags()]);
   const here = branch ?? "this checkout";
-  const tags = tagsByTime();
   const admin = connect(maintenanceUrl(config.postgres));
   try {
     const liveExists = await exists(admin, live);
     const records = liveExists ? await readRecords(config, live) : [];
     const current = fitOf(config, records, committed);
-    if (current.immutable) return; // the migrator's refusal says what to do
-    const liveComment = liveExists ? await commentOf(admin, live) : undefined;
-    const owner = liveComment?.branch;
-    // A branch checked out here for the first time gets a database of its own: a copy of the one
-    // it was created from, which stays that branch's (its rows never leak into the new branch's,
-    // nor the new one's into it).
-    if (
-      !current.misfit &&
-      liveExists &&
-      owner !== undefined &&
-      owner !== here &&
-      !(await listCopies(admin, live)).some((c) => c.kind === "branch" && c.branch === here)
-    ) {
-      const saved = await keepAside(admin, live, owner, records, tags);
-      await admin.unsafe(
-        `CREATE DATABASE ${ident(live)} TEMPLATE ${ident(saved)} STRATEGY FILE_COPY`,
-      );
-      info(`${live} for ${here} starts as a copy of ${owner}'s (${here} is new to this checkout)`);
-      await setComment(admin, live, { [MARK]: "live", branch: here });
-      return;
-    }
-    if (!current.misfit) {
-      if (current.rehash.length > 0) {
-        const sql = connect(config.postgres.url);
-        try {
-          for (const r of current.rehash) {
-            await sql`UPDATE drizzle.__drizzle_migrations SET hash = ${r.to}
-                      WHERE created_at = ${r.createdAt} AND hash = ${r.from}`;
-            info(
-              `${r.tag} changed only in its comments since it was applied: record updated, data kept`,
-            );
-          }
-        } finally {
-          await sql.end({ timeout: 1 });
-        }
+    const owner = liveExists ? (await commentOf(admin, live))?.branch : undefined;
+    const copies = await listCopies(admin, live); // newest first
+    const fits = (copy: CopyInfo) => {
+      const fit = fitOf(config, copy.records, committed);
+      return !fit.misfit && !fit.immutable && fit.rehash.length === 0;
+    };
+    const names = await migrationNames([records, ...copies.map((c) => c.records)]);
+    const at = (r: AppliedRecord[]) => lastTag(r, names);
+    const keep = (itsBranch: string) => keepAside(admin, live, itsBranch, records, at(records));
+
+    if (liveExists && owner !== undefined && owner !== here) {
+      const own = copies.find((c) => c.kind === "branch" && c.branch === here && fits(c));
+      if (own) {
+        await keep(owner);
+        await renameInto(admin, own, live);
+        info(`restored ${live} from ${own.name}: the copy of ${here} at ${at(own.records)}`);
+      } else if (current.immutable) {
+        return;
+      } else if (!current.misfit) {
+        const saved = await keep(owner);
+        await admin.unsafe(
+          `CREATE DATABASE ${ident(live)} TEMPLATE ${ident(saved)} STRATEGY FILE_COPY`,
+        );
+        info(
+          `${live} for ${here} starts as a copy of ${owner}'s (${here} is new to this checkout)`,
+        );
+      } else {
+        info(`${live} of ${owner} does not fit ${here} (${current.misfit})`);
+        await keep(owner);
+        await restoreBest(admin, live, here, copies.filter(fits), at);
       }
-      if (liveExists) await setComment(admin, live, { [MARK]: "live", branch: here });
+    } else if (current.immutable) {
       return;
-    }
-
-    // Keep the database that does not fit as its branch's copy.
-    const itsBranch = owner ?? "an earlier checkout";
-    const copies = await listCopies(admin, live);
-    info(`${live} does not fit ${here} (${current.misfit})`);
-    await keepAside(admin, live, itsBranch, records, tags);
-    // A branch keeps one copy: its older one is an earlier state of the same data.
-    for (const old of copies.filter((c) => c.kind === "branch" && c.branch === itsBranch)) {
-      await admin.unsafe(`DROP DATABASE IF EXISTS ${ident(old.name)} WITH (FORCE)`);
-      info(`removed ${old.name}, the older copy of ${itsBranch} (saved ${old.saved})`);
-    }
-
-    // The copy that fits, with the most migrations applied; this branch's own first.
-    const candidates = copies
-      .filter((c) => !(c.kind === "branch" && c.branch === itsBranch))
-      .filter((c) => {
-        const f = fitOf(config, c.records, committed);
-        return !f.misfit && !f.immutable && f.rehash.length === 0;
-      })
-      .sort(
-        (a, b) =>
-          Number(b.kind === "branch" && b.branch === here) -
-            Number(a.kind === "branch" && a.branch === here) ||
-          b.records.length - a.records.length ||
-          b.saved.localeCompare(a.saved),
-      );
-    const best = candidates[0];
-    if (best) {
-      await disconnect(admin, best.name);
-      await admin.unsafe(`ALTER DATABASE ${ident(best.name)} RENAME TO ${ident(live)}`);
-      info(
-        `restored ${live} from ${best.name}: the ${best.kind === "branch" ? `copy of ${best.branch}` : `state of ${best.branch} before migrating`} at ${lastTag(best.records, tags)}`,
-      );
+    } else if (!current.misfit) {
+      await rehash(config, current);
+      if (!liveExists) return;
     } else {
-      await admin.unsafe(`CREATE DATABASE ${ident(live)}`);
-      warn(`no saved copy fits ${here}: ${live} starts empty (\`db seed\` fills it)`);
+      info(`${live} does not fit ${here} (${current.misfit})`);
+      await keep(owner ?? "an earlier checkout");
+      await restoreBest(admin, live, here, copies.filter(fits), at);
     }
     await setComment(admin, live, { [MARK]: "live", branch: here });
   } finally {
     await admin.end({ timeout: 1 });
+  }
+}
+
+/** Uncommitted migrations edited only in their comments: their records take the new hash. */
+async function rehash(config: Config, fit: Fit): Promise<void> {
+  if (fit.rehash.length === 0) return;
+  const sql = connect(config.postgres.url);
+  try {
+    for (const r of fit.rehash) {
+      await sql`UPDATE drizzle.__drizzle_migrations SET hash = ${r.to}
+                WHERE created_at = ${r.createdAt} AND hash = ${r.from}`;
+      info(`${r.tag} changed only in its comments since it was applied: record updated, data kept`);
+    }
+  } finally {
+    await sql.end({ timeout: 1 });
+  }
+}
+
+async function renameInto(admin: postgres.Sql, copy: CopyInfo, live: string): Promise<void> {
+  await disconnect(admin, copy.name);
+  await admin.unsafe(`ALTER DATABASE ${ident(copy.name)} RENAME TO ${ident(live)}`);
+}
+
+/**
+ * The database a branch gets when neither its own copy nor the live one fits: its own copies
+ * first (its database, then its states before migrating), renamed into place; else another
+ * branch's, copied, so it stays that branch's; the most migrations, then the newest; else empty.
+ */
+async function restoreBest(
+  admin: postgres.Sql,
+  live: string,
+  here: string,
+  fitting: CopyInfo[],
+  at: (records: AppliedRecord[]) => string,
+): Promise<void> {
+  const rank = (c: CopyInfo) => (c.branch === here ? (c.kind === "branch" ? 0 : 1) : 2);
+  const [best] = [...fitting].sort(
+    (a, b) =>
+      rank(a) - rank(b) || b.records.length - a.records.length || b.saved.localeCompare(a.saved),
+  );
+  const what = (c: CopyInfo) =>
+    c.kind === "branch" ? `the copy of ${c.branch}` : `the state of ${c.branch} before migrating`;
+  if (!best) {
+    await admin.unsafe(`CREATE DATABASE ${ident(live)}`);
+    warn(`no saved copy fits ${here}: ${live} starts empty (\`db seed\` fills it)`);
+  } else if (best.branch === here) {
+    await renameInto(admin, best, live);
+    info(`restored ${live} from ${best.name}: ${what(best)} at ${at(best.records)}`);
+  } else {
+    await disconnect(admin, best.name);
+    await admin.unsafe(
+      `CREATE DATABASE ${ident(live)} TEMPLATE ${ident(best.name)} STRATEGY FILE_COPY`,
+    );
+    info(
+      `${live} for ${here} starts as a copy of ${best.name}: ${what(best)} at ${at(best.records)}, which stays ${best.branch}'s`,
+    );
   }
 }
 
@@ -442,6 +472,60 @@ export async function saveBeforeMigrating(config: Config): Promise<void> {
       if (!why) continue;
       await admin.unsafe(`DROP DATABASE IF EXISTS ${ident(copy.name)} WITH (FORCE)`);
       info(`removed ${copy.name}, a copy taken before migrating on ${copy.saved} (${why})`);
+    }
+  } finally {
+    await admin.end({ timeout: 1 });
+  }
+}
+
+/** Branch names git has here (local and remote-tracking), or undefined without git. */
+async function gitBranches(): Promise<Set<string> | undefined> {
+  const repo = await findRepo(PACKAGE_ROOT);
+  if (!repo) return undefined;
+  const refs = await git(repo, ["for-each-ref", "--format=%(refname:short)", "refs/heads"]);
+  return new Set(refs.toString().split("\n").filter(Boolean));
+}
+
+export interface PruneChoice {
+  /** Every copy. */
+  all: boolean;
+  /** These copies, by name. */
+  names: string[];
+}
+
+/**
+ * The copies `db prune` would remove: the named ones; every one with --all; else those of branches
+ * git no longer has (deleted, merged away, a detached commit's). With their sizes, newest first.
+ */
+export async function copiesToPrune(config: Config, choice: PruneChoice): Promise<SavedCopy[]> {
+  const copies = await savedCopies(config);
+  if (choice.names.length > 0) {
+    const unknown = choice.names.filter((name) => !copies.some((c) => c.name === name));
+    if (unknown.length > 0) {
+      throw new CliError(`no saved copy named ${unknown.join(", ")} (\`db status\` lists them)`, 2);
+    }
+    return copies.filter((c) => choice.names.includes(c.name));
+  }
+  if (choice.all) return copies;
+  const branches = await gitBranches();
+  if (!branches) {
+    throw new CliError(
+      "without git there is no telling which branches are gone: name the copies (`db status` lists them), or --all",
+      2,
+    );
+  }
+  return copies.filter((c) => !branches.has(c.branch));
+}
+
+/** DROP the copies (they are this checkout's local server's databases, named as listCopies has them). */
+export async function dropCopies(config: Config, copies: SavedCopy[]): Promise<void> {
+  const admin = connect(maintenanceUrl(config.postgres));
+  try {
+    for (const copy of copies) {
+      await admin.unsafe(`DROP DATABASE IF EXISTS ${ident(copy.name)} WITH (FORCE)`);
+      info(
+        `removed ${copy.name}, the ${copy.kind === "branch" ? "copy" : "state before migrating"} of ${copy.branch} at ${copy.at}`,
+      );
     }
   } finally {
     await admin.end({ timeout: 1 });
