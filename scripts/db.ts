@@ -9,6 +9,7 @@ import follow from "./commands/follow.ts";
 import generate from "./commands/generate.ts";
 import logs from "./commands/logs.ts";
 import migrate from "./commands/migrate.ts";
+import prune from "./commands/prune.ts";
 import psql from "./commands/psql.ts";
 import redisCli from "./commands/redis-cli.ts";
 import reset from "./commands/reset.ts";
@@ -30,6 +31,7 @@ const commands: Command[] = [
   seed,
   roles,
   follow,
+  prune,
   psql,
   redisCli,
   logs,

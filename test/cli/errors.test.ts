@@ -102,6 +102,7 @@ describe("usage", () => {
       "psql",
       "redis-cli",
       "logs",
+      "prune",
     ]) {
       expect(help.stdout).toMatch(new RegExp(`^  ${name} `, "m"));
     }

@@ -1,0 +1,58 @@
+import { copiesToPrune, dropCopies } from "../lib/branch-copies.ts";
+import type { Command } from "../lib/command.ts";
+import { confirm } from "../lib/confirm.ts";
+import { loadConfig, requireLocal } from "../lib/env.ts";
+import { probePostgres } from "../lib/pg.ts";
+import { withStackLock } from "../lib/stack-lock.ts";
+import { CliError, info, print } from "../lib/task.ts";
+
+const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+
+export default {
+  name: "prune",
+  summary: "remove saved copies of the local database (branch switches keep them until this)",
+  help: `Usage: db prune [--all] [--yes] [COPY ...]
+
+Branch switches and \`db up\` keep the local database of each branch as a saved copy, and never
+remove one on their own: a copy may hold the only record of some branch's rows. This removes them.
+
+Without arguments: the copies of branches git no longer has (deleted, or a detached commit's).
+COPY     only these copies, by name (kata__kata_…, as \`db status\` lists them)
+--all    every saved copy
+--yes    do not ask: on a terminal it lists the copies and asks; without one it needs --yes.
+
+Local targets only (DATABASE_URL on 127.0.0.1, localhost or ::1), with the stack running.`,
+  flags: { boolean: ["all", "yes"] },
+  maxArgs: Number.POSITIVE_INFINITY,
+  async run(args) {
+    const config = loadConfig();
+    requireLocal(config, "remove saved copies (db prune)");
+    return withStackLock(config, "db prune", async () => {
+      const health = await probePostgres(config.postgres.url);
+      if (!health.healthy && health.code !== "3D000") {
+        throw new CliError(
+          `the local PostgreSQL is not running (${health.reason}): \`db up\` first`,
+        );
+      }
+      const copies = await copiesToPrune(config, { all: Boolean(args.all), names: args._ });
+      if (copies.length === 0) {
+        info(
+          "no saved copy to remove (`db status` lists them; `db prune --all` removes every one)",
+        );
+        return 0;
+      }
+      for (const c of copies) {
+        print(
+          `  ${c.name}  ${c.kind === "branch" ? "copy" : "before migrating"} of ${c.branch} at ${c.at}, saved ${c.saved.slice(0, 16).replace("T", " ")} UTC, ${mb(c.bytes)}`,
+        );
+      }
+      const total = copies.reduce((sum, c) => sum + c.bytes, 0);
+      await confirm(
+        `remove ${copies.length} saved cop${copies.length === 1 ? "y" : "ies"} (${mb(total)})`,
+        Boolean(args.yes),
+      );
+      await dropCopies(config, copies);
+      return 0;
+    });
+  },
+} satisfies Command;
