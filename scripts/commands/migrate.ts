@@ -64,9 +64,10 @@ async function printPlan(config: Config): Promise<number> {
   } catch (error) {
     throw explainPgError(error, config.postgres);
   }
-  const refused = refusalOf(status);
-  if (refused) throw new CliError(refused);
   const migrations = readMigrations(MIGRATIONS_FOLDER);
+  // What `db migrate` would refuse, it refuses here too: before showing a plan it would not run.
+  const refused = refusalOf(status, migrations);
+  if (refused) throw new CliError(refused);
   const pending = migrations.filter((m) => status.pending.includes(m.tag));
   print(`Plan for ${database} at ${host}:${port}: ${pending.length} migration(s) to apply`);
   for (const { tag } of status.moved)
