@@ -298,3 +298,41 @@ function journalFindings(
   }
   return findings;
 }
+
+/** The journal dialects the migrator applies: drizzle-kit 0.2x wrote `pg`, later `postgresql`. */
+const POSTGRES_DIALECTS = new Set(["postgresql", "pg"]);
+
+export interface WrittenIntegrityFile {
+  /** The file written: <folder>/migrations.sum. */
+  file: string;
+  /** The migrations recorded by this call (all of them the first time; new ones after that). */
+  recorded: string[];
+  /** How many migrations the journal lists. */
+  migrations: number;
+  /** What is still wrong afterwards: a recorded file that changed since (never re-recorded). */
+  findings: IntegrityFinding[];
+}
+
+/**
+ * Create, or extend, the integrity file of a drizzle-kit PostgreSQL migrations folder that `db
+ * generate` did not write — another project's history, a folder generated elsewhere — so that
+ * `migrate({ folder })` accepts it. It records the files as they are now: run it on a copy you
+ * trust. Append-only like `db generate`: existing lines are kept, journal entries without one get
+ * theirs, and a recorded file that changed since is returned as a finding, never recorded again.
+ * Throws when the folder has no readable journal or is not a PostgreSQL history.
+ */
+export function writeIntegrityFile(folder: string): WrittenIntegrityFile {
+  const journal = readJournal(folder);
+  if (!POSTGRES_DIALECTS.has(journal.dialect)) {
+    throw new Error(
+      `${join(folder, "meta", "_journal.json")} is a ${journal.dialect} history: the migrator applies PostgreSQL ones (dialect postgresql)`,
+    );
+  }
+  const recorded = updateSum(folder);
+  return {
+    file: sumPath(folder),
+    recorded,
+    migrations: journal.entries.length,
+    findings: verifyIntegrity(folder, folder).filter((f) => !f.layout),
+  };
+}

@@ -95,6 +95,7 @@ describe("usage", () => {
       "status",
       "migrate",
       "generate",
+      "sum",
       "check",
       "reset",
       "seed",
