@@ -1,8 +1,8 @@
 // The statement scanner behind the migrator's refusal of a file's own BEGIN/COMMIT. Every case
 // below that PostgreSQL can parse (all but the unterminated ones) was also given to libpg-query 18
 // (PostgreSQL's own parser, compiled to WASM) outside this repository, which split and classified
-// each the same way; so were the 2,064 chunks of two real public drizzle-kit histories (Dokploy,
-// 186 files; latitude-llm, 276 files).
+// each the same way; so were the 2,257 chunks of 522 files of five real public drizzle-kit
+// histories (Dokploy, latitude-llm, Zero, scorebrawl, remix-relay).
 
 import { describe, expect, it } from "vitest";
 import { transactionControl } from "../src/migrations.ts";

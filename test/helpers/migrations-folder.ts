@@ -64,7 +64,13 @@ export interface FixtureEntry {
  */
 export function writeFolder(
   entries: FixtureEntry[],
-  options: { dialect?: string; version?: string; sum?: boolean } = {},
+  options: {
+    dialect?: string;
+    version?: string;
+    sum?: boolean;
+    /** More files, by name in the folder (e.g. a stray .sql outside the journal). */
+    extra?: Record<string, string>;
+  } = {},
 ): string {
   const dir = mkdtempSync(join(tmpdir(), "kata-history-"));
   made.push(dir);
@@ -96,6 +102,8 @@ export function writeFolder(
       );
     }
   }
+  for (const [name, text] of Object.entries(options.extra ?? {}))
+    writeFileSync(join(dir, name), text);
   if (options.sum) updateSum(dir);
   return dir;
 }
