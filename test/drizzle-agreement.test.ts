@@ -2,7 +2,7 @@
 // drizzle applies its history): on two fresh databases, the same catalog and the same rows in
 // drizzle.__drizzle_migrations (id, hash, created_at) — for small synthetic folders of each shape
 // found in real public drizzle-kit histories (docs/migrator.md): every migrations.prefix layout,
-// a history switching layouts, drizzle-kit 0.20's `pg` journal, breakpoints off, an idx gap with a
+// a history switching layouts, older drizzle-kit's `pg` journal, breakpoints off, an idx gap with a
 // stray file and a missing snapshot, timestamps out of order, function bodies. And where the two
 // differ on purpose: a file drizzle would skip, a file with its own BEGIN/COMMIT.
 
@@ -127,7 +127,7 @@ describe("the same catalog and bookkeeping as drizzle-orm's migrator", () => {
       ],
     ],
     [
-      "drizzle-kit 0.20's journal (version 5, dialect pg)",
+      "older drizzle-kit's journal (version 5, dialect pg)",
       [
         { tag: "0000_init", sql: bp(ENUM, TABLE("tasks")) },
         { tag: "0001_more", sql: TABLE("boards") },
