@@ -335,12 +335,13 @@ export const displayFolder = (folder: string) =>
  */
 function skipRefusal(local: Migration[], status: MigrationStatus): string | undefined {
   const byTag = new Map(local.map((m) => [m.tag, m]));
-  const moved = new Map(status.moved.map((m) => [m.tag, Number(m.from)]));
-  // The records as drizzle sees them: applied ones at their time, moved ones still at the old.
-  const records = status.applied.map((tag) => ({
-    tag,
-    at: moved.get(tag) ?? (byTag.get(tag) as Migration).when,
-  }));
+  // Not the records this run moves: such a migration was generated again on top of the pending
+  // ones (a branch rebased, docs/guards.md's collision fix), its old time says nothing about
+  // them, and after this run every record is at its migration's own time again.
+  const moved = new Set(status.moved.map((m) => m.tag));
+  const records = status.applied
+    .filter((tag) => !moved.has(tag))
+    .map((tag) => ({ tag, at: (byTag.get(tag) as Migration).when }));
   const newest = records.reduce<(typeof records)[number] | undefined>(
     (max, r) => (max === undefined || r.at > max.at ? r : max),
     undefined,

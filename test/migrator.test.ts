@@ -294,6 +294,27 @@ describe("migrate", () => {
     expect((await migrationStatus({ url, folder: rebased })).moved).toEqual([]);
   });
 
+  it("applies main's migration under one regenerated on top, whose old record was stamped after it", async () => {
+    // The branch generated its migration after main's teammate did (base+2500 > base+2000); the
+    // collision fix generates it again on top (base+3000). The old record must not count as "the
+    // newest applied" that main's migration would be stamped before.
+    const url = await emptyDatabase();
+    const base = readMigrations().at(-1)?.when ?? 0;
+    const sqlX = "CREATE TABLE from_branch (id int);\n";
+    const branch = copyMigrations();
+    addMigration(branch, "0003_from_branch", sqlX, base + 2500);
+    await migrate({ url, folder: branch });
+    const rebased = copyMigrations();
+    addMigration(rebased, "0003_teammate", "CREATE TABLE teammate (id int);\n", base + 2000);
+    addMigration(rebased, "0004_from_branch", sqlX, base + 3000);
+    expect((await migrate({ url, folder: rebased })).applied).toEqual(["0003_teammate"]);
+    expect(await migrationStatus({ url, folder: rebased })).toMatchObject({
+      pending: [],
+      moved: [],
+      unknown: [],
+    });
+  });
+
   it("refuses a migration stamped before the one it follows (two branches collided)", async () => {
     // drizzle-orm's migrator compares only created_at and would skip such a file silently on
     // every database that already has the later one.
