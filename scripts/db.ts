@@ -16,6 +16,7 @@ import reset from "./commands/reset.ts";
 import roles from "./commands/roles.ts";
 import seed from "./commands/seed.ts";
 import status from "./commands/status.ts";
+import sum from "./commands/sum.ts";
 import up from "./commands/up.ts";
 import type { Args, Command } from "./lib/command.ts";
 import { print, report, say, UsageError } from "./lib/task.ts";
@@ -26,6 +27,7 @@ const commands: Command[] = [
   status,
   migrate,
   generate,
+  sum,
   check,
   reset,
   seed,

@@ -38,14 +38,29 @@ export interface IntegrityFinding {
   file: string;
   /** One line: what is wrong and how to fix it. */
   message: string;
+  /**
+   * Set on the journal's shape that changes nothing a migrator applies: numbering, timestamps
+   * going back, a missing snapshot, a SQL file outside the journal. Real drizzle-kit histories
+   * have them (an entry deleted by hand, two branches merged, a custom migration added without a
+   * snapshot) and drizzle-orm's migrator applies such folders as they are, so ours does too:
+   * `db check` reports them, the migrator does not refuse them (it refuses, against the database,
+   * a file that drizzle would skip). Unset: the folder disagrees with its integrity file, or a
+   * migration cannot be read — the migrator refuses before connecting.
+   */
+  layout?: true;
 }
 
 /** The journal entry as hashed: fixed key order, so formatting of _journal.json does not count. */
 const journalHash = (e: JournalEntry) =>
   sha256(JSON.stringify([e.idx, e.version, e.when, e.tag, e.breakpoints]));
 
-const snapshotFile = (folder: string, tag: string) =>
-  join(folder, "meta", `${tag.split("_")[0]}_snapshot.json`);
+/**
+ * drizzle-kit's snapshot of a migration: meta/<prefix>_snapshot.json, the prefix being the part of
+ * the tag before its first `_` in every layout (`0003`, `20240101123456`, `1704067200`, and ``
+ * for `migrations.prefix: "none"`, whose migrations all share meta/_snapshot.json).
+ */
+export const snapshotName = (tag: string) => `meta/${tag.split("_")[0]}_snapshot.json`;
+const snapshotFile = (folder: string, tag: string) => join(folder, snapshotName(tag));
 
 const fileHash = (file: string) => (existsSync(file) ? sha256(readFileSync(file)) : "missing");
 
@@ -112,7 +127,11 @@ export function updateSum(folder: string, rehash: ReadonlySet<string> = new Set(
   return changed;
 }
 
-/** Everything wrong with the folder's integrity, from its files alone. Empty means intact. */
+/**
+ * Everything wrong with the folder's integrity, from its files alone. Empty means intact.
+ * `displayFolder` is how messages name the folder: `drizzle` for this package's, else the path
+ * the caller was given.
+ */
 export function verifyIntegrity(folder: string, displayFolder = "drizzle"): IntegrityFinding[] {
   const at = (name: string) => `${displayFolder}/${name}`;
   const findings: IntegrityFinding[] = [];
@@ -122,7 +141,7 @@ export function verifyIntegrity(folder: string, displayFolder = "drizzle"): Inte
       {
         kind: "missing-sum",
         file: at(SUM_FILE),
-        message: `${at(SUM_FILE)} is missing: it is written by \`db generate\`; restore it from git`,
+        message: `${at(SUM_FILE)} is missing: it is written by \`db generate\`; restore it from git${displayFolder === "drizzle" ? "" : ` (for a folder \`db generate\` did not write, create it with \`db sum ${displayFolder}\`: docs/migrator.md)`}`,
       },
     ];
   }
@@ -211,7 +230,7 @@ const partFile = (tag: string, part: "sql" | "snapshot" | "journal", at: (n: str
   part === "sql"
     ? at(`${tag}.sql`)
     : part === "snapshot"
-      ? at(`meta/${tag.split("_")[0]}_snapshot.json`)
+      ? at(snapshotName(tag))
       : at("meta/_journal.json");
 
 function editedFinding(
@@ -228,6 +247,9 @@ function editedFinding(
   };
 }
 
+/** The prefixes drizzle-kit writes besides the index: timestamp and supabase, unix, none. */
+const OTHER_LAYOUT = /^(?:\d{14}|\d{10}|)$/;
+
 /** The journal's own consistency: indexes, tags, order of timestamps, files present. */
 function journalFindings(
   folder: string,
@@ -236,17 +258,22 @@ function journalFindings(
 ): IntegrityFinding[] {
   const findings: IntegrityFinding[] = [];
   const journal = at("meta/_journal.json");
-  const add = (message: string, file = journal) =>
-    findings.push({ kind: "journal", file, message });
+  const add = (message: string, file = journal, layout = true) =>
+    findings.push(
+      layout ? { kind: "journal", file, message, layout } : { kind: "journal", file, message },
+    );
   const tags = new Set<string>();
   entries.forEach((entry, position) => {
-    const prefix = String(position).padStart(4, "0");
     if (entry.idx !== position)
       add(`journal entry ${entry.tag} has idx ${entry.idx}, expected ${position}`);
-    if (!entry.tag.startsWith(`${prefix}_`)) {
-      add(`journal entry ${position} is ${entry.tag}, expected a tag starting with ${prefix}_`);
+    // migrations.prefix "index" (the default) numbers tags by idx; the other layouts by time or not
+    // at all, and a history may switch from one to another (drizzle-kit's migrations.prefix).
+    const index = String(entry.idx).padStart(4, "0");
+    const prefix = entry.tag.split("_")[0] ?? "";
+    if (!entry.tag.includes("_") || (prefix !== index && !OTHER_LAYOUT.test(prefix))) {
+      add(`journal entry ${position} is ${entry.tag}, expected a tag starting with ${index}_`);
     }
-    if (tags.has(entry.tag)) add(`journal lists ${entry.tag} twice`);
+    if (tags.has(entry.tag)) add(`journal lists ${entry.tag} twice`, journal, false);
     tags.add(entry.tag);
     const previous = entries[position - 1];
     if (previous && entry.when <= previous.when) {
@@ -255,9 +282,10 @@ function journalFindings(
       );
     }
     if (!existsSync(join(folder, `${entry.tag}.sql`)))
-      add(`${at(`${entry.tag}.sql`)} is missing`, at(`${entry.tag}.sql`));
+      add(`${at(`${entry.tag}.sql`)} is missing`, at(`${entry.tag}.sql`), false);
     if (!existsSync(snapshotFile(folder, entry.tag))) {
-      add(`${at(`meta/${prefix}_snapshot.json`)} is missing`, at(`meta/${prefix}_snapshot.json`));
+      const snapshot = at(snapshotName(entry.tag));
+      add(`${snapshot} is missing`, snapshot);
     }
   });
   for (const name of readdirSync(folder)) {
@@ -269,4 +297,42 @@ function journalFindings(
     }
   }
   return findings;
+}
+
+/** The journal dialects the migrator applies: drizzle-kit 0.2x wrote `pg`, later `postgresql`. */
+const POSTGRES_DIALECTS = new Set(["postgresql", "pg"]);
+
+export interface WrittenIntegrityFile {
+  /** The file written: <folder>/migrations.sum. */
+  file: string;
+  /** The migrations recorded by this call (all of them the first time; new ones after that). */
+  recorded: string[];
+  /** How many migrations the journal lists. */
+  migrations: number;
+  /** What is still wrong afterwards: a recorded file that changed since (never re-recorded). */
+  findings: IntegrityFinding[];
+}
+
+/**
+ * Create, or extend, the integrity file of a drizzle-kit PostgreSQL migrations folder that `db
+ * generate` did not write — another project's history, a folder generated elsewhere — so that
+ * `migrate({ folder })` accepts it. It records the files as they are now: run it on a copy you
+ * trust. Append-only like `db generate`: existing lines are kept, journal entries without one get
+ * theirs, and a recorded file that changed since is returned as a finding, never recorded again.
+ * Throws when the folder has no readable journal or is not a PostgreSQL history.
+ */
+export function writeIntegrityFile(folder: string): WrittenIntegrityFile {
+  const journal = readJournal(folder);
+  if (!POSTGRES_DIALECTS.has(journal.dialect)) {
+    throw new Error(
+      `${join(folder, "meta", "_journal.json")} is a ${journal.dialect} history: the migrator applies PostgreSQL ones (dialect postgresql)`,
+    );
+  }
+  const recorded = updateSum(folder);
+  return {
+    file: sumPath(folder),
+    recorded,
+    migrations: journal.entries.length,
+    findings: verifyIntegrity(folder, folder).filter((f) => !f.layout),
+  };
 }

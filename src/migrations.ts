@@ -5,6 +5,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { sha256 } from "./hash.ts";
+import { isTransactionControl, splitStatements } from "./sql-lexer.ts";
 
 /** drizzle/ of this package: the history every database built from @kata/db follows. */
 export const MIGRATIONS_FOLDER = fileURLToPath(new URL("../drizzle", import.meta.url));
@@ -51,6 +52,9 @@ export function readJournal(folder = MIGRATIONS_FOLDER): Journal {
   }
 }
 
+/** drizzle-kit's separator between the statements of a migration file. */
+export const BREAKPOINT = "--> statement-breakpoint";
+
 /** Every migration of the journal, in journal order, read and hashed. */
 export function readMigrations(folder = MIGRATIONS_FOLDER): Migration[] {
   return readJournal(folder).entries.map((entry) => {
@@ -67,10 +71,51 @@ export function readMigrations(folder = MIGRATIONS_FOLDER): Migration[] {
       hash: sha256(text),
       text,
       statements: text
-        .split("--> statement-breakpoint")
+        .split(BREAKPOINT)
         .map((statement) => statement.trim())
         .filter((statement) => statement.length > 0),
       transactional: !text.trimStart().startsWith(NO_TRANSACTION_MARKER),
     };
   });
+}
+
+/** A top-level statement of a migration that starts or ends a transaction block. */
+export interface TransactionControl {
+  /** Its line in the file (1-based). */
+  line: number;
+  /** Its chunk between breakpoints, numbered as the migrator numbers statements (1-based). */
+  statement: number;
+  /** The statement, whitespace collapsed, at most 60 characters: `COMMIT`, `BEGIN WORK`. */
+  text: string;
+}
+
+/**
+ * The transaction control (BEGIN, COMMIT, END, ROLLBACK, ABORT, START TRANSACTION, PREPARE
+ * TRANSACTION) among a transactional migration's top-level statements. The migrator runs such a
+ * file in a transaction of its own, which its first COMMIT would end: whatever came after it would
+ * run outside any transaction, could not be rolled back, and would be recorded on its own. Empty
+ * for a file marked NO_TRANSACTION_MARKER, which may manage its own transactions.
+ */
+export function transactionControl(migration: Pick<Migration, "text" | "transactional">) {
+  const found: TransactionControl[] = [];
+  if (!migration.transactional) return found;
+  const { text } = migration;
+  let offset = 0;
+  let statement = 0;
+  // The chunks as readMigrations makes them (and as the server receives them, one at a time).
+  for (const chunk of text.split(BREAKPOINT)) {
+    if (chunk.trim().length > 0) statement++;
+    for (const s of splitStatements(chunk)) {
+      if (!isTransactionControl(s.words)) continue;
+      const at = offset + s.start;
+      const whole = chunk.slice(s.start, s.end).replace(/\s+/g, " ");
+      found.push({
+        line: text.slice(0, at).split("\n").length,
+        statement,
+        text: whole.length > 60 ? `${whole.slice(0, 59)}…` : whole,
+      });
+    }
+    offset += chunk.length + BREAKPOINT.length;
+  }
+  return found;
 }

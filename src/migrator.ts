@@ -12,8 +12,11 @@
 //   (drizzle/migrations.sum: an edited, deleted, renamed or unrecorded migration);
 // - refuses to start when an applied migration's file changed or the database has applied a
 //   migration this folder does not know;
-// - applies pending files in journal order (the integrity check refuses a journal whose
-//   timestamps go backwards, which drizzle-kit would silently skip);
+// - applies pending files in journal order, as drizzle-orm's migrator does; where the journal's
+//   timestamps go backwards it refuses only what drizzle would silently skip on this database: a
+//   pending file stamped at or before the newest one applied (skipRefusal);
+// - refuses a pending transactional file holding its own BEGIN/COMMIT (scanned before connecting,
+//   refused before any pending file runs): its COMMIT would end the file's transaction;
 // - records in drizzle's own drizzle.__drizzle_migrations (hash, created_at = the journal's
 //   `when`), so `drizzle-kit migrate` agrees on what is applied;
 // - knows a migration by its content as well as by its time: a migration regenerated with the same
@@ -28,6 +31,8 @@ import {
   type Migration,
   NO_TRANSACTION_MARKER,
   readMigrations,
+  type TransactionControl,
+  transactionControl,
 } from "./migrations.ts";
 
 /** Arbitrary but fixed: every @kata/db migrator contends for this one advisory lock. */
@@ -317,14 +322,91 @@ function refusal(status: MigrationStatus): string | undefined {
   return undefined;
 }
 
-/** The refusal for a status, or undefined when migrating may go ahead (for callers that check first). */
-export const refusalOf = (status: MigrationStatus) => refusal(status);
+/** How messages name a migrations folder: `drizzle` for this package's, else the path given. */
+export const displayFolder = (folder: string) =>
+  folder === MIGRATIONS_FOLDER ? "drizzle" : folder.replace(/\/+$/, "");
+
+/**
+ * drizzle-orm's migrator (and `drizzle-kit migrate`) reads only the newest created_at recorded and
+ * applies every journal entry stamped after it, in journal order: an entry stamped at or before it
+ * that is not applied yet is skipped, without a word, on every run. On a database where nothing
+ * is skipped (a fresh one, or one whose pending files are all stamped after its newest record) a
+ * journal whose timestamps go backwards is applied completely, by drizzle and by us alike.
+ */
+function skipRefusal(local: Migration[], status: MigrationStatus): string | undefined {
+  const byTag = new Map(local.map((m) => [m.tag, m]));
+  // Not the records this run moves: such a migration was generated again on top of the pending
+  // ones (a branch rebased, docs/guards.md's collision fix), its old time says nothing about
+  // them, and after this run every record is at its migration's own time again.
+  const moved = new Set(status.moved.map((m) => m.tag));
+  const records = status.applied
+    .filter((tag) => !moved.has(tag))
+    .map((tag) => ({ tag, at: (byTag.get(tag) as Migration).when }));
+  const newest = records.reduce<(typeof records)[number] | undefined>(
+    (max, r) => (max === undefined || r.at > max.at ? r : max),
+    undefined,
+  );
+  if (!newest) return undefined;
+  const skipped = status.pending
+    .map((tag) => byTag.get(tag) as Migration)
+    .filter((m) => m.when <= newest.at);
+  const [first, ...more] = skipped;
+  if (!first) return undefined;
+  return `refusing to migrate: journal entry ${first.tag} is stamped before ${newest.tag}, the newest migration applied to this database (its when ${first.when} ≤ created_at ${newest.at}): drizzle-orm's migrator and \`drizzle-kit migrate\` skip such a file without a word, so a database they migrate would never get it; give it a timestamp after ${newest.tag}'s by generating it again on top (docs/guards.md, branch collisions)${more.length ? ` (so would ${more.map((m) => m.tag).join(", ")})` : ""}`;
+}
+
+/** Each migration's own transaction control, by tag (none for a no-transaction file). */
+const scanAll = (local: Migration[]) => new Map(local.map((m) => [m.tag, transactionControl(m)]));
+
+/** A pending transactional file's own BEGIN/COMMIT: refused before any pending file runs. */
+function controlRefusal(
+  local: Migration[],
+  status: MigrationStatus,
+  folder: string,
+  scanned = scanAll(local),
+): { message: string; tag: string; hit: TransactionControl } | undefined {
+  const pending = new Set(status.pending);
+  const found = local
+    .filter((m) => pending.has(m.tag))
+    .map((m) => ({ tag: m.tag, hits: scanned.get(m.tag) ?? [] }))
+    .filter((f) => f.hits.length > 0);
+  const [first, ...others] = found;
+  const hit = first?.hits[0];
+  if (!first || !hit) return undefined;
+  const also = others.length ? ` (so do ${others.map((f) => `${f.tag}.sql`).join(", ")})` : "";
+  return {
+    tag: first.tag,
+    hit,
+    message: `refusing to migrate: ${folder}/${first.tag}.sql:${hit.line} (statement #${hit.statement}) has its own \`${hit.text}\`, which would end the transaction the migrator runs the file in (what follows it could not be rolled back, and the file would be recorded apart from it): remove the file's BEGIN/COMMIT statements, or put \`${NO_TRANSACTION_MARKER}\` on its first line to run it without a transaction${also}`,
+  };
+}
+
+/**
+ * The refusal for a status, or undefined when migrating may go ahead (for callers that check
+ * first). With the folder's migrations, also what drizzle would skip and a pending file's own
+ * transaction control.
+ */
+export function refusalOf(
+  status: MigrationStatus,
+  local?: Migration[],
+  folder = "drizzle",
+): string | undefined {
+  return (
+    refusal(status) ??
+    (local
+      ? (skipRefusal(local, status) ?? controlRefusal(local, status, folder)?.message)
+      : undefined)
+  );
+}
 
 /** Apply every pending migration; returns the tags applied now (empty when up to date). */
 export async function migrate(opts: MigrateOptions): Promise<{ applied: string[] }> {
   // Check and read every file before touching the database: hooks can be skipped, this cannot.
   const folder = opts.folder ?? MIGRATIONS_FOLDER;
-  const [finding, ...more] = verifyIntegrity(folder);
+  const display = displayFolder(folder);
+  // The journal's layout (numbering, timestamps going back, snapshots) is `db check`'s to report:
+  // drizzle-orm applies such folders as they are (see IntegrityFinding.layout).
+  const [finding, ...more] = verifyIntegrity(folder, display).filter((f) => !f.layout);
   if (finding) {
     throw new MigrationError(
       `refusing to migrate: ${finding.message}${more.length ? ` (and ${more.length} more: run \`db check\`)` : ""}`,
@@ -332,6 +414,11 @@ export async function migrate(opts: MigrateOptions): Promise<{ applied: string[]
     );
   }
   const local = readMigrations(folder);
+  // Every transactional file scanned for its own BEGIN/COMMIT before connecting; refused (below,
+  // once the records are read) before any pending file runs, and only where such a file is
+  // pending: one applied already (by drizzle-kit, or before this check existed) is immutable
+  // history that no edit can fix — its hash would no longer match — and it stays applied.
+  const scanned = scanAll(local);
   const log = opts.log ?? (() => {});
   const sql = connect(opts.url);
   const conn = await sql.reserve();
@@ -347,6 +434,13 @@ export async function migrate(opts: MigrateOptions): Promise<{ applied: string[]
       const status = compareMigrations(local, await readApplied(conn));
       const refused = refusal(status);
       if (refused) throw new MigrationError(refused, undefined, undefined, undefined, status);
+      const skipped = skipRefusal(local, status);
+      if (skipped) throw new MigrationError(skipped, undefined, undefined, undefined, status);
+      const controlled = controlRefusal(local, status, display, scanned);
+      if (controlled) {
+        const { message, tag, hit } = controlled;
+        throw new MigrationError(message, tag, hit.text, undefined, status);
+      }
 
       for (const { tag, from } of status.moved) {
         const migration = local.find((m) => m.tag === tag) as Migration;
@@ -425,12 +519,15 @@ async function applyOne(conn: postgres.ReservedSql, migration: Migration): Promi
     )
     .simple();
   let current = "";
+  let index = -1;
   try {
-    for (const statement of migration.statements) {
+    for (const [i, statement] of migration.statements.entries()) {
       current = statement;
+      index = i;
       // Simple protocol: a hand-written chunk may hold several statements (function bodies).
       await conn.unsafe(statement).simple();
     }
+    index = -1;
     current = "recording the migration";
     await conn`INSERT INTO drizzle.__drizzle_migrations (hash, created_at)
                VALUES (${migration.hash}, ${migration.when})`;
@@ -439,12 +536,12 @@ async function applyOne(conn: postgres.ReservedSql, migration: Migration): Promi
     await conn.unsafe(migration.transactional ? "COMMIT" : "RESET lock_timeout");
   } catch (error) {
     if (migration.transactional) await conn.unsafe("ROLLBACK").catch(() => {});
-    throw failure(migration, current, error);
+    throw failure(migration, current, index, error);
   }
 }
 
-function failure(migration: Migration, statement: string, error: unknown) {
-  const index = migration.statements.indexOf(statement);
+/** The error for a failed file; `index` is the statement's position, -1 for the bookkeeping. */
+function failure(migration: Migration, statement: string, index: number, error: unknown) {
   const where = index >= 0 ? `statement #${index + 1}` : statement;
   const pg = error as Partial<postgres.PostgresError>;
   const firstLine =

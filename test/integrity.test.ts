@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { readSum, updateSum, verifyIntegrity } from "../src/integrity.ts";
 import { type Journal, MIGRATIONS_FOLDER } from "../src/migrations.ts";
-import { addMigration, copyMigrations } from "./helpers/migrations-folder.ts";
+import { addMigration, copyMigrations, writeFolder } from "./helpers/migrations-folder.ts";
 
 const journalOf = (folder: string) =>
   JSON.parse(readFileSync(join(folder, "meta", "_journal.json"), "utf8")) as Journal;
@@ -129,6 +129,60 @@ describe("verifyIntegrity finds", () => {
       "journal entry 4 is 0003_branch, expected a tag starting with 0004_",
     );
     expect(messages.some((m) => m.includes("0003_branch is stamped before 0003_main"))).toBe(true);
+  });
+});
+
+describe("drizzle-kit's other layouts (migrations.prefix)", () => {
+  const layouts = {
+    timestamp: ["20240101123456_init", "20240102080000_add_teams"],
+    unix: ["1704067200_init", "1704153600_add_teams"],
+    none: ["_init"],
+    // A history that switched from the default to timestamps (seen in a real public one).
+    mixed: ["0000_init", "0001_users", "20241127105919_switched"],
+  };
+
+  it.each(Object.entries(layouts))("%s: no finding", (_, tags) => {
+    const folder = writeFolder(
+      tags.map((tag) => ({ tag, sql: "SELECT 1;" })),
+      { sum: true },
+    );
+    expect(verifyIntegrity(folder)).toEqual([]);
+  });
+
+  it("names a missing snapshot by the file the check looked for, in the folder given", () => {
+    const folder = writeFolder(
+      [
+        { tag: "20240101123456_init", sql: "SELECT 1;" },
+        { tag: "20240102080000_no_snapshot", sql: "SELECT 2;", snapshot: false },
+      ],
+      { sum: true },
+    );
+    expect(verifyIntegrity(folder, folder)).toEqual([
+      {
+        kind: "journal",
+        file: `${folder}/meta/20240102080000_snapshot.json`,
+        message: `${folder}/meta/20240102080000_snapshot.json is missing`,
+        layout: true,
+      },
+    ]);
+  });
+
+  it("an index tag that is not its idx is still a finding, of the journal's layout", () => {
+    const folder = writeFolder(
+      [
+        { tag: "0000_init", sql: "SELECT 1;" },
+        { tag: "0002_skipped_one", sql: "SELECT 2;" },
+      ],
+      { sum: true },
+    );
+    expect(verifyIntegrity(folder)).toEqual([
+      {
+        kind: "journal",
+        file: "drizzle/meta/_journal.json",
+        message: "journal entry 1 is 0002_skipped_one, expected a tag starting with 0001_",
+        layout: true,
+      },
+    ]);
   });
 });
 

@@ -13,6 +13,7 @@ import { createTestDatabase, dropTestDatabase } from "../src/testing/index.ts";
 import { addMigration, copyMigrations } from "./helpers/migrations-folder.ts";
 
 const committed = readMigrations().map((m) => m.tag);
+const escaped = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 const databases: string[] = [];
 const emptyDatabase = async () => {
   const url = await createTestDatabase(null);
@@ -117,10 +118,114 @@ describe("migrate", () => {
   it("refuses a folder that fails its integrity file, before connecting", async () => {
     const folder = copyMigrations();
     appendFileSync(join(folder, "0001_tables.sql"), "\n-- an innocent-looking edit\n");
-    // An unreachable URL: the refusal must come before any connection attempt.
+    // An unreachable URL: the refusal must come before any connection attempt. The message names
+    // the folder migrated, not this package's drizzle/.
     await expect(migrate({ url: "postgres://nobody@127.0.0.1:1/none", folder })).rejects.toThrow(
-      /refusing to migrate: drizzle\/0001_tables.sql changed after it was committed/,
+      new RegExp(
+        `^refusing to migrate: ${escaped(folder)}/0001_tables\\.sql changed after it was committed`,
+      ),
     );
+  });
+
+  it("names the folder it migrates in its messages, and how to record one db generate did not write", async () => {
+    const folder = copyMigrations();
+    rmSync(join(folder, "migrations.sum"));
+    await expect(migrate({ url: "postgres://nobody@127.0.0.1:1/none", folder })).rejects.toThrow(
+      `refusing to migrate: ${folder}/migrations.sum is missing: it is written by \`db generate\`; restore it from git (for a folder \`db generate\` did not write, create it with \`db sum ${folder}\`: docs/migrator.md)`,
+    );
+  });
+
+  it("numbers statements by position: the third of three identical ones is #3", async () => {
+    const url = await emptyDatabase();
+    await migrate({ url });
+    const folder = copyMigrations();
+    const same = "INSERT INTO once VALUES (1);";
+    addMigration(
+      folder,
+      "0003_repeated",
+      ["CREATE TABLE once (id int UNIQUE);", same, same, same].join("\n--> statement-breakpoint\n"),
+    );
+    await expect(migrate({ url, folder })).rejects.toThrow(
+      /migration 0003_repeated failed at statement #3 \(INSERT INTO once VALUES \(1\);\): duplicate key value violates unique constraint "once_id_key" \[23505\]; rolled back/,
+    );
+  });
+
+  describe("a transactional file with its own BEGIN/COMMIT", () => {
+    const ownTransaction = [
+      "-- Custom SQL migration file, put your code below! --",
+      "CREATE TABLE before_commit (id int);",
+      "--> statement-breakpoint",
+      "BEGIN;",
+      "INSERT INTO before_commit VALUES (1);",
+      "COMMIT;",
+    ].join("\n");
+
+    it("is refused before anything runs, naming the file, the statement and both fixes", async () => {
+      const url = await emptyDatabase();
+      await migrate({ url });
+      const folder = copyMigrations();
+      addMigration(folder, "0003_fine", "CREATE TABLE fine (id int);");
+      addMigration(folder, "0004_own_transaction", ownTransaction);
+      addMigration(folder, "0005_later", "CREATE TABLE later (id int);");
+      const before = await snapshot(url);
+      const refused = migrate({ url, folder });
+      await expect(refused).rejects.toThrow(
+        `refusing to migrate: ${folder}/0004_own_transaction.sql:4 (statement #2) has its own \`BEGIN\`, which would end the transaction the migrator runs the file in (what follows it could not be rolled back, and the file would be recorded apart from it): remove the file's BEGIN/COMMIT statements, or put \`-- kata:no-transaction\` on its first line to run it without a transaction`,
+      );
+      await expect(refused).rejects.toMatchObject({
+        file: "0004_own_transaction",
+        statement: "BEGIN",
+      });
+      // Not even the pending file before it ran.
+      expect(await snapshot(url)).toEqual(before);
+    });
+
+    it("runs when marked to run without a transaction", async () => {
+      const url = await emptyDatabase();
+      await migrate({ url });
+      const folder = copyMigrations();
+      addMigration(folder, "0003_own_transaction", `-- kata:no-transaction\n${ownTransaction}`);
+      expect((await migrate({ url, folder })).applied).toEqual(["0003_own_transaction"]);
+      expect(await withSql(url, (sql) => sql`SELECT id FROM before_commit`)).toEqual([{ id: 1 }]);
+    });
+
+    it("is not refused where it is applied already (by drizzle-kit): later files still run", async () => {
+      const url = await emptyDatabase();
+      await migrate({ url });
+      const folder = copyMigrations();
+      addMigration(folder, "0003_own_transaction", ownTransaction);
+      const [applied] = readMigrations(folder).slice(-1);
+      await withSql(url, async (sql) => {
+        await sql.unsafe(
+          "CREATE TABLE before_commit (id int); INSERT INTO before_commit VALUES (1)",
+        );
+        await sql`INSERT INTO drizzle.__drizzle_migrations (hash, created_at)
+                  VALUES (${applied?.hash ?? ""}, ${applied?.when ?? 0})`;
+      });
+      addMigration(folder, "0004_next", "CREATE TABLE next_one (id int);");
+      expect((await migrate({ url, folder })).applied).toEqual(["0004_next"]);
+    });
+
+    it("is not a function body's BEGIN … END", async () => {
+      const url = await emptyDatabase();
+      await migrate({ url });
+      const folder = copyMigrations();
+      addMigration(
+        folder,
+        "0003_function",
+        [
+          "CREATE FUNCTION touch() RETURNS trigger AS $body$",
+          "BEGIN",
+          "  NEW.name := NEW.name; -- COMMIT; here is a comment",
+          "  RETURN NEW;",
+          "END;",
+          "$body$ LANGUAGE plpgsql;",
+          "--> statement-breakpoint",
+          "CREATE FUNCTION two() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; SELECT 2; END;",
+        ].join("\n"),
+      );
+      expect((await migrate({ url, folder })).applied).toEqual(["0003_function"]);
+    });
   });
 
   it("refuses when an applied migration's hash differs from the file, before applying anything", async () => {
@@ -187,6 +292,27 @@ describe("migrate", () => {
       readMigrations(rebased).map((m) => [m.hash, String(m.when)]),
     );
     expect((await migrationStatus({ url, folder: rebased })).moved).toEqual([]);
+  });
+
+  it("applies main's migration under one regenerated on top, whose old record was stamped after it", async () => {
+    // The branch generated its migration after main's teammate did (base+2500 > base+2000); the
+    // collision fix generates it again on top (base+3000). The old record must not count as "the
+    // newest applied" that main's migration would be stamped before.
+    const url = await emptyDatabase();
+    const base = readMigrations().at(-1)?.when ?? 0;
+    const sqlX = "CREATE TABLE from_branch (id int);\n";
+    const branch = copyMigrations();
+    addMigration(branch, "0003_from_branch", sqlX, base + 2500);
+    await migrate({ url, folder: branch });
+    const rebased = copyMigrations();
+    addMigration(rebased, "0003_teammate", "CREATE TABLE teammate (id int);\n", base + 2000);
+    addMigration(rebased, "0004_from_branch", sqlX, base + 3000);
+    expect((await migrate({ url, folder: rebased })).applied).toEqual(["0003_teammate"]);
+    expect(await migrationStatus({ url, folder: rebased })).toMatchObject({
+      pending: [],
+      moved: [],
+      unknown: [],
+    });
   });
 
   it("refuses a migration stamped before the one it follows (two branches collided)", async () => {

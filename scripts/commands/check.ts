@@ -6,6 +6,7 @@ import { drift } from "../lib/guards/drift.ts";
 import { history } from "../lib/guards/history.ts";
 import { integrity } from "../lib/guards/integrity.ts";
 import { squawk } from "../lib/guards/squawk.ts";
+import { transactions } from "../lib/guards/transactions.ts";
 import {
   type Finding,
   JOURNAL,
@@ -28,6 +29,7 @@ const RULES: [name: string, rule: Rule][] = [
   ["history", history],
   ["schema", drift],
   ["squawk", squawk],
+  ["transactions", transactions],
 ];
 const INTEGRITY = RULES.findIndex(([name]) => name === "integrity");
 const HISTORY = RULES.findIndex(([name]) => name === "history");
@@ -90,7 +92,9 @@ and the fix. Never prompts, never changes the working tree or the index; needs n
               renames included)
   squawk      new migrations hold no dangerous operation (.squawk.toml); acknowledge one on
               purpose with \`-- squawk-ignore <rule>\` on the line before the statement
-Without git (e.g. the Nix sandbox) history and squawk are skipped, with a note.
+  transactions  new migrations hold no BEGIN/COMMIT of their own (the migrator runs each file
+              in its own transaction), unless marked \`-- kata:no-transaction\`
+Without git (e.g. the Nix sandbox) history, squawk and transactions are skipped, with a note.
 
 --staged    check the index (what is about to be committed), not the working tree; the schema
             and squawk rules run only when a staged path is under src/schema, drizzle/,

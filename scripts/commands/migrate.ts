@@ -64,9 +64,10 @@ async function printPlan(config: Config): Promise<number> {
   } catch (error) {
     throw explainPgError(error, config.postgres);
   }
-  const refused = refusalOf(status);
-  if (refused) throw new CliError(refused);
   const migrations = readMigrations(MIGRATIONS_FOLDER);
+  // What `db migrate` would refuse, it refuses here too: before showing a plan it would not run.
+  const refused = refusalOf(status, migrations);
+  if (refused) throw new CliError(refused);
   const pending = migrations.filter((m) => status.pending.includes(m.tag));
   print(`Plan for ${database} at ${host}:${port}: ${pending.length} migration(s) to apply`);
   for (const { tag } of status.moved)
@@ -114,9 +115,11 @@ export default {
 Applies the pending migrations of drizzle/ to the database of DATABASE_URL, which may be any
 reachable PostgreSQL. Takes an advisory lock (concurrent migrators queue), runs each file in its
 own transaction, and refuses when an applied migration was modified or is unknown here (the
-message names it, and where git has it). A migration regenerated with the same SQL under a new
-tag is recognised as the one applied: its record moves, nothing is re-applied. On a local
-database, \`db up\` also switches between branches' copies (see README).
+message names it, and where git has it), when a pending file is stamped before the newest one
+applied (drizzle-kit would skip it), or when a pending file holds its own BEGIN/COMMIT (see
+docs/migrator.md). A migration regenerated with the same SQL under a new tag is recognised as the
+one applied: its record moves, nothing is re-applied. On a local database, \`db up\` also
+switches between branches' copies (see README).
 
 --plan  print what would run — each file, its statements and squawk's findings — and change
         nothing (no lock, no bookkeeping table).`,

@@ -30,6 +30,8 @@ export async function explainRefusal(error: unknown, config: Config): Promise<un
       error,
     );
   }
+  // Other refusals (a file drizzle would skip, a file's own BEGIN/COMMIT) say all there is.
+  if (unknownRecords.length === 0) return error;
   const described = await describeUnknown(unknownRecords);
   const list = described.join("; ");
   return new CliError(

@@ -96,6 +96,7 @@ describe("usage", () => {
       "status",
       "migrate",
       "generate",
+      "sum",
       "check",
       "reset",
       "seed",

@@ -27,6 +27,9 @@ describe("without git", () => {
     expect(run.code, run.stderr).toBe(0);
     expect(run.stderr).toMatch(/^• history: skipped — no git here/m);
     expect(run.stderr).toMatch(/^• squawk: skipped — no git here: cannot tell new migrations/m);
+    expect(run.stderr).toMatch(
+      /^• transactions: skipped — no git here: cannot tell new migrations from committed ones \(the migrator still refuses such a file where it is pending\)/m,
+    );
     expect(run.stderr).toMatch(/^✔ integrity: 3 migrations match drizzle\/migrations\.sum/m);
     expect(run.stderr).toMatch(
       /^✔ schema: src\/schema matches drizzle\/meta\/0002_snapshot\.json/m,

@@ -1,6 +1,6 @@
 // Throwaway copies of drizzle/ with extra or edited migrations, for migrator and guard tests.
 
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll } from "vitest";
@@ -42,4 +42,68 @@ export function addMigration(folder: string, tag: string, sql: string, when?: nu
   // Two migrations with one index (a branch collision) share a snapshot file, as in drizzle.
   if (last && snapshot(last.tag) !== snapshot(tag)) cpSync(snapshot(last.tag), snapshot(tag));
   updateSum(folder);
+}
+
+export interface FixtureEntry {
+  tag: string;
+  sql: string;
+  /** Default: a second after the previous one, from 2024-01-01. */
+  when?: number;
+  /** Default: its position. */
+  idx?: number;
+  /** Default true; drizzle-kit joins statements with a newline when false. */
+  breakpoints?: boolean;
+  /** Default true: write meta/<prefix>_snapshot.json. */
+  snapshot?: boolean;
+}
+
+/**
+ * A drizzle-kit folder written from scratch, as another project's history would be: SQL files,
+ * meta/_journal.json and snapshots (stand-ins: only their presence and bytes matter here), no
+ * integrity file unless `sum` is set.
+ */
+export function writeFolder(
+  entries: FixtureEntry[],
+  options: {
+    dialect?: string;
+    version?: string;
+    sum?: boolean;
+    /** More files, by name in the folder (e.g. a stray .sql outside the journal). */
+    extra?: Record<string, string>;
+  } = {},
+): string {
+  const dir = mkdtempSync(join(tmpdir(), "kata-history-"));
+  made.push(dir);
+  mkdirSync(join(dir, "meta"));
+  const version = options.version ?? "7";
+  let when = Date.UTC(2024, 0, 1);
+  const journal: Journal = {
+    version,
+    dialect: options.dialect ?? "postgresql",
+    entries: entries.map((e, position) => {
+      when = e.when ?? when + 1000;
+      return {
+        idx: e.idx ?? position,
+        version,
+        when,
+        tag: e.tag,
+        breakpoints: e.breakpoints ?? true,
+      };
+    }),
+  };
+  writeFileSync(join(dir, "meta", "_journal.json"), JSON.stringify(journal, null, 2));
+  for (const e of entries) {
+    writeFileSync(join(dir, `${e.tag}.sql`), e.sql);
+    if (e.snapshot !== false) {
+      const name = `${e.tag.split("_")[0]}_snapshot.json`;
+      writeFileSync(
+        join(dir, "meta", name),
+        JSON.stringify({ id: e.tag, version, dialect: "postgresql" }),
+      );
+    }
+  }
+  for (const [name, text] of Object.entries(options.extra ?? {}))
+    writeFileSync(join(dir, name), text);
+  if (options.sum) updateSum(dir);
+  return dir;
 }

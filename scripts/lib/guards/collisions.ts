@@ -28,6 +28,8 @@ export function collidingGroups(
   const tags = entries.map((e) => e.tag);
   const strays = sqlTags.filter((tag) => !tags.includes(tag));
   for (const tag of [...tags, ...strays]) {
+    // migrations.prefix "none" gives every tag the empty index: that is its layout, no collision.
+    if (indexOf(tag) === "") continue;
     const first = byIndex.get(indexOf(tag));
     if (first && first !== tag) join(first, tag);
     else byIndex.set(indexOf(tag), tag);

@@ -7,19 +7,11 @@
 
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { NO_TRANSACTION_MARKER, readJournal } from "../../../src/migrations.ts";
+import { NO_TRANSACTION_MARKER } from "../../../src/migrations.ts";
 import { sh } from "../system.ts";
 import { errorLine } from "../task.ts";
-import {
-  type Context,
-  type Finding,
-  JOURNAL,
-  plural,
-  type RefTree,
-  type Rule,
-  sqlOf,
-  UNTOUCHED,
-} from "./types.ts";
+import { newMigrations } from "./new-migrations.ts";
+import { type Context, type Finding, plural, type Rule, sqlOf, UNTOUCHED } from "./types.ts";
 
 const CONFIG = ".squawk.toml";
 
@@ -32,18 +24,6 @@ export interface Violation {
   help?: string | null;
   rule_name: string;
 }
-
-const committedTags = (ref: RefTree | undefined): Set<string> => {
-  const text = ref?.files.get(JOURNAL);
-  if (!text) return new Set();
-  try {
-    return new Set(
-      (JSON.parse(text.toString()) as { entries: { tag: string }[] }).entries.map((e) => e.tag),
-    );
-  } catch {
-    return new Set();
-  }
-};
 
 /**
  * squawk's own binary from its platform package (what squawk-cli's node wrapper would spawn,
@@ -101,25 +81,9 @@ export const squawk: Rule = async (ctx) => {
   if (!ctx.touched) {
     return { findings: [], note: "", skipped: UNTOUCHED };
   }
-  const against = ctx.git.base ?? ctx.git.head;
-  const old = committedTags(against);
-  let tags: string[];
-  try {
-    tags = readJournal(ctx.folder)
-      .entries.map((e) => e.tag)
-      .filter((tag) => !old.has(tag));
-  } catch {
-    return { findings: [], note: "", skipped: "the journal cannot be read (see integrity)" };
-  }
-  // A committed migration under a new name is the history rule's finding, not a new migration.
-  const committedSql = [...(against?.files ?? new Map<string, Buffer>())]
-    .filter(([file]) => file.endsWith(".sql"))
-    .map(([, text]) => text);
-  const files = tags
-    .map((tag) => ({ tag, path: join(ctx.root, sqlOf(tag)) }))
-    .filter((f) => existsSync(f.path))
-    .filter((f) => !committedSql.some((text) => text.equals(readFileSync(f.path))));
-  const since = against ? `not in ${against.name}` : "nothing committed yet";
+  const found = newMigrations(ctx);
+  if ("skipped" in found) return { findings: [], note: "", skipped: found.skipped };
+  const { files, since } = found;
   if (files.length === 0) return { findings: [], note: `no new migration (${since})` };
 
   const transactional = (path: string) =>
