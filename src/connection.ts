@@ -265,7 +265,8 @@ async function startSession(
     current.destroy();
     throw error;
   }
-  watchStartup(current, where, finish);
+  // With SSL asked for, the server has answered something already.
+  watchStartup(current, where, finish, tls.ssl !== false);
   return current;
 }
 
@@ -304,10 +305,9 @@ function step<T = void>(socket: Socket, event: string, start: () => void, closed
  * connection before that, without an ErrorResponse, fails it with an error, so postgres.js does
  * not reconnect (see the top). A cancel request is left alone: the server closes it unanswered.
  */
-function watchStartup(socket: Socket, where: string, finish: () => void): void {
+function watchStartup(socket: Socket, where: string, finish: () => void, answered: boolean): void {
   let header = Buffer.alloc(0);
   let skip = 0;
-  let answered = false;
   let refused = false;
   let cancel = false;
   // postgres.js's first write says what this connection is for.
