@@ -56,9 +56,17 @@ function interruptions(): Interruption[] {
     const afters: When["after"][] = ["start", "server folder", "postmaster.pid", "own server"];
     return Array.from({ length: count }, (_, i) => {
       const after = afters[Math.floor(Math.random() * afters.length)] as When["after"];
+      // Every fifth a consumer's run, which has no worker's server of its own to wait for.
+      const consumer = i % 5 === 4;
+      const point = consumer && after === "own server" ? "postmaster.pid" : after;
       return {
         ...(kinds[i % kinds.length] as Pick<Interruption, "signal" | "to">),
-        at: at(after, after === "start" ? random(0.3, 4) : random(0, 1.5)),
+        // A consumer's run is short: its moments come sooner.
+        at: at(
+          point,
+          point === "start" ? random(0.3, consumer ? 2 : 4) : random(0, consumer ? 0.5 : 1.5),
+        ),
+        ...(consumer ? { project: "consumer" as const } : {}),
       };
     });
   }

@@ -16,7 +16,8 @@
 // - until a look finds none left (a server whose start was under way may appear after the first),
 //   then the folder is removed, and looked at once more.
 // The same program runs synchronously on SIGINT, SIGTERM and SIGHUP in this process (the graceful
-// path: the cleanup is over before the process is), and for a folder's normal removal (reapNow),
+// path: the cleanup is over before the process is; then the process ends as the signal would have
+// ended it, unless another handler takes it), and for a folder's normal removal (reapNow),
 // so a server a killed worker left is stopped before its folder goes. Linux reads /proc; elsewhere
 // `ps` gives the command lines only.
 
@@ -178,7 +179,7 @@ if (mode === "now" || mode === "now-by-command-line") {
 }
 `;
 
-const SIGNALS = { SIGINT: 2, SIGTERM: 15, SIGHUP: 1 } as const;
+const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
 
 let reaper: ChildProcess | undefined;
 const watched = new Set<string>();
@@ -199,13 +200,12 @@ function start(): void {
   reaper.on("error", () => {}); // no reaper (e.g. no fork): the signal handlers still run
   reaper.unref();
   (reaper.stdin as unknown as Socket | null)?.unref();
-  for (const [name, number] of Object.entries(SIGNALS)) {
-    process.once(name, () => {
+  for (const name of SIGNALS) {
+    // First, so that the other handlers (vitest's, which exits 1 ms later) still see theirs.
+    process.prependOnceListener(name, () => {
       reapNow([...watched], { tmpdirToo: true });
-      // Ended as the signal would have ended it, unless another handler (vitest's) exits first,
-      // after flushing its output.
-      process.exitCode ??= 128 + number;
-      setTimeout(() => process.exit(), 100);
+      // No one else handles it (SIGHUP, usually): end as the signal would have ended it.
+      if (process.listenerCount(name) === 0) process.kill(process.pid, name);
     });
   }
 }
