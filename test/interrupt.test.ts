@@ -135,15 +135,35 @@ const alive = (pid: number) => {
   }
 };
 
+/** `pgrep -af PATTERN`; where there is no pgrep (a Nix build sandbox), the same from /proc. */
+function pgrep(pattern: string): string[] {
+  try {
+    return execFileSync("pgrep", ["-af", pattern], { encoding: "utf8" })
+      .split("\n")
+      .filter(Boolean);
+  } catch (error) {
+    if ((error as { status?: number }).status === 1) return []; // none
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+  }
+  const regex = new RegExp(pattern);
+  return readdirSync("/proc")
+    .filter((name) => /^\d+$/.test(name) && Number(name) !== process.pid)
+    .flatMap((name) => {
+      try {
+        const args = readFileSync(`/proc/${name}/cmdline`, "utf8").split("\0").join(" ").trim();
+        return regex.test(args) ? [`${name} ${args}`] : [];
+      } catch {
+        return [];
+      }
+    });
+}
+
 /** What is left of the run: processes naming its folders or with TMPDIR in one, and folders. */
 function leftovers(pid: number, seen: Set<number>, scratch: string | undefined): string[] {
   const left: string[] = [];
   for (const p of seen) if (alive(p)) left.push(`postmaster ${p}`);
-  let pgrep = "";
-  try {
-    pgrep = execFileSync("pgrep", ["-af", `kata-db-test(s|-cli)?-${pid}-`], { encoding: "utf8" });
-  } catch {} // exit 1: none
-  for (const line of pgrep.split("\n").filter(Boolean)) left.push(`process ${line.slice(0, 160)}`);
+  for (const line of pgrep(`kata-db-test(s|-cli)?-${pid}-`))
+    left.push(`process ${line.slice(0, 160)}`);
   if (scratch) {
     for (const name of readdirSync("/proc").filter((n) => /^\d+$/.test(n))) {
       try {
