@@ -3,6 +3,7 @@
 // Reached as `npm run db -- <cmd>` and, with scripts/bin on PATH (Nix shell, direnv), `db <cmd>`.
 
 import { parseArgs } from "node:util";
+import { withConnectDeadline } from "../src/connection.ts";
 import check from "./commands/check.ts";
 import down from "./commands/down.ts";
 import follow from "./commands/follow.ts";
@@ -115,7 +116,9 @@ async function main(argv: string[]): Promise<number> {
       print(`${command.help}\n`);
       return 0;
     }
-    return (await command.run(parse(command, rest))) ?? 0;
+    // One connect deadline for all the command's connections (src/connection.ts): against a
+    // server that does not answer, a command ends after it, however often it would connect.
+    return (await withConnectDeadline(() => command.run(parse(command, rest)))) ?? 0;
   } catch (error) {
     return report(error);
   }

@@ -24,7 +24,7 @@
 //   the one applied, and its record moves to the new time, with nothing re-applied.
 
 import type postgres from "postgres";
-import { openPostgres } from "./connection.ts";
+import { ConnectDeadline, currentConnectDeadline, openPostgres } from "./connection.ts";
 import { verifyIntegrity } from "./integrity.ts";
 import {
   MIGRATIONS_FOLDER,
@@ -107,12 +107,12 @@ export interface AppliedRow {
 /** What a waiting migrator sees as the lock holder's application_name. */
 export const MIGRATOR_APPLICATION_NAME = "kata-db migrate";
 
-const connect = (url: string) =>
-  openPostgres(url, {
-    max: 1,
-    idle_timeout: 1,
-    connection: { application_name: MIGRATOR_APPLICATION_NAME },
-  });
+const connect = (url: string, deadline?: ConnectDeadline) =>
+  openPostgres(
+    url,
+    { max: 1, idle_timeout: 1, connection: { application_name: MIGRATOR_APPLICATION_NAME } },
+    { deadline },
+  );
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -163,11 +163,16 @@ function describeHolder(holder: LockHolder | undefined): string {
 /** Rounds of the pooler probe below; each costs three round trips. */
 const POOLER_PROBE_ROUNDS = 5;
 
-async function refuseTransactionPooler(url: string, conn: postgres.ReservedSql): Promise<void> {
+async function refuseTransactionPooler(
+  url: string,
+  conn: postgres.ReservedSql,
+  deadline: ConnectDeadline,
+): Promise<void> {
   const pid = async (q: Pick<postgres.Sql, "unsafe">) =>
     // Simple protocol: PgBouncer before 1.21 loses named prepared statements in this mode.
     Number((await q.unsafe("SELECT pg_backend_pid() AS pid").simple())[0]?.pid);
-  const probe = connect(url);
+  // The second connection gets what the first left of the deadline, not a deadline of its own.
+  const probe = connect(url, deadline);
   let shared: "transaction" | "statement" | undefined;
   try {
     // One round can miss: when other clients (a second migrator) use the pool in between, the
@@ -420,10 +425,12 @@ export async function migrate(opts: MigrateOptions): Promise<{ applied: string[]
   // history that no edit can fix — its hash would no longer match — and it stays applied.
   const scanned = scanAll(local);
   const log = opts.log ?? (() => {});
-  const sql = connect(opts.url);
+  // One connect deadline for both connections (src/connection.ts): the command's, if any.
+  const deadline = currentConnectDeadline(opts.url) ?? ConnectDeadline.for(opts.url);
+  const sql = connect(opts.url, deadline);
   const conn = await sql.reserve();
   try {
-    await refuseTransactionPooler(opts.url, conn);
+    await refuseTransactionPooler(opts.url, conn, deadline);
     // Session-level lock on this one connection, polled (takeLock says why).
     await takeLock(conn, opts, log);
     try {

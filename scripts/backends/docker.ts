@@ -220,7 +220,8 @@ async function waitUntilAnswering(config: Config): Promise<PostgresHealth> {
   let checked = started;
   for (;;) {
     const [pg, redis] = await Promise.all([
-      probePostgres(config.postgres.url, 1),
+      // Its own limits (this loop's): not the command's connect deadline, which is for connecting.
+      probePostgres(config.postgres.url, { maxSeconds: 1, deadline: "per-attempt" }),
       redisHealth(config),
     ]);
     if (serverAnswered(pg) && (redis.healthy || !config.redis)) return pg;

@@ -175,7 +175,7 @@ async function upPostgres(
     if (await portInUse(target.port, address)) {
       // Whose is it? Our servers say in cluster_name; a stranger may not let us ask.
       // Briefly: a PostgreSQL answers at once, and a program that does not is "another program".
-      const other = await probePostgres(target.url, 2);
+      const other = await probePostgres(target.url, { maxSeconds: 2 });
       const who = describeOwner(other.clusterName, config.root);
       const whose = !other.healthy
         ? "another program"

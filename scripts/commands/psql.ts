@@ -1,3 +1,4 @@
+import { currentConnectDeadline } from "../../src/connection.ts";
 import { lastBackend } from "../backends/backend.ts";
 import { backends } from "../backends/index.ts";
 import type { Command } from "../lib/command.ts";
@@ -39,6 +40,12 @@ passed in PGPASSWORD, never on the command line).`,
     }
     const url = new URL(config.postgres.url);
     url.password = "";
+    // psql's connection is the command's second: it gets what the probe left of the deadline.
+    // libpq counts whole seconds, and waits at least 2 (a 1 means 2).
+    const left = currentConnectDeadline(config.postgres.url)?.leftMs();
+    if (left !== undefined) {
+      url.searchParams.set("connect_timeout", String(Math.max(2, Math.ceil(left / 1000))));
+    }
     return interactive(psql, [url.toString(), ...args._], { PGPASSWORD: config.postgres.password });
   },
 } satisfies Command;

