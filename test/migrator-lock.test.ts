@@ -39,8 +39,22 @@ async function until(url: string, condition: string) {
 }
 
 describe("waiting for the migration lock", () => {
+  it("an up-to-date database: nothing to apply, so no waiting for the lock another holds", async () => {
+    const url = await migratedDatabase();
+    const holder = session(url, "deploy-41");
+    await holder`SELECT pg_advisory_lock(${LOCK_KEY})`;
+    const started = performance.now();
+    await expect(migrate({ url, lockTimeoutMs: 1500, lockPollMs: 100 })).resolves.toEqual({
+      applied: [],
+    });
+    expect(performance.now() - started).toBeLessThan(1000);
+  });
+
   it("says who holds it (pid, application_name, address, since when) and gives up after the timeout", async () => {
     const url = await migratedDatabase();
+    // Something to apply: an up-to-date database is told without the lock (the test above).
+    const folder = copyMigrations();
+    addMigration(folder, "0003_behind_the_lock", "CREATE TABLE behind_the_lock (id int);");
     const holder = session(url, "deploy-42");
     const [{ pid }] =
       (await holder`SELECT pg_advisory_lock(${LOCK_KEY}), pg_backend_pid() AS pid`) as unknown as [
@@ -51,6 +65,7 @@ describe("waiting for the migration lock", () => {
     await expect(
       migrate({
         url,
+        folder,
         lockTimeoutMs: 1500,
         lockPollMs: 100,
         progressEveryMs: 500,
