@@ -506,7 +506,8 @@ async function applyWithRetries(
   let delay = opts.retryDelayMs ?? 1000;
   for (let attempt = 1; ; attempt++) {
     try {
-      await applyOne(conn, migration);
+      const batched = migration.transactional && attempt < attempts;
+      await (batched ? applyBatched : applyOne)(conn, migration);
       return;
     } catch (error) {
       const timedOut = (error as MigrationError).code === "55P03";
@@ -527,6 +528,34 @@ async function applyWithRetries(
       await sleep(delay);
       delay *= 2;
     }
+  }
+}
+
+/**
+ * A transactional file in one round trip: BEGIN, its statements, its record and COMMIT as one
+ * simple-protocol query, so a long history costs a round trip per file rather than one per
+ * statement (and three more for the transaction). When anything in it fails, the server skips the
+ * rest and the block is rolled back: nothing of the file stays, and it is run again statement by
+ * statement (applyOne), which finds the statement at fault and says so; a failure that does not
+ * come back that second time (a lock wait that ended) leaves the file applied, as a retry would.
+ */
+async function applyBatched(conn: postgres.ReservedSql, migration: Migration): Promise<void> {
+  if (!/^[0-9a-f]+$/.test(migration.hash)) throw new Error(`unexpected hash ${migration.hash}`);
+  const batch = [
+    "BEGIN",
+    `SET LOCAL lock_timeout = '${MIGRATION_LOCK_TIMEOUT}'`,
+    ...migration.statements,
+    `INSERT INTO drizzle.__drizzle_migrations (hash, created_at) VALUES ('${migration.hash}', ${Number(migration.when)})`,
+    "COMMIT",
+  ].join("\n;\n"); // a newline first: a statement may end in a -- comment
+  try {
+    await conn.unsafe(batch).simple();
+  } catch (error) {
+    await conn.unsafe("ROLLBACK").catch(() => {});
+    // A lock wait would only be waited again: say so now, and let applyWithRetries try later
+    // (its last attempt runs statement by statement, to name the statement).
+    if ((error as { code?: string }).code === "55P03") throw failure(migration, "", -2, error);
+    await applyOne(conn, migration);
   }
 }
 
@@ -561,9 +590,13 @@ async function applyOne(conn: postgres.ReservedSql, migration: Migration): Promi
   }
 }
 
-/** The error for a failed file; `index` is the statement's position, -1 for the bookkeeping. */
+/**
+ * The error for a failed file; `index` is the statement's position, -1 for the bookkeeping, -2
+ * when it is not known (a batched file's lock wait).
+ */
 function failure(migration: Migration, statement: string, index: number, error: unknown) {
-  const where = index >= 0 ? `statement #${index + 1}` : statement;
+  const where =
+    index >= 0 ? `statement #${index + 1}` : index === -2 ? "one of its statements" : statement;
   const pg = error as Partial<postgres.PostgresError>;
   const firstLine =
     statement

@@ -132,7 +132,8 @@ describe("waiting for the migration lock", () => {
     // The first holds the lock and runs 0003.
     await until(
       url,
-      "EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'SELECT pg_sleep(1.5)%')",
+      // The file runs as one batch (BEGIN; …; COMMIT): its text is somewhere in the query.
+      "EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND query LIKE '%SELECT pg_sleep(1.5)%')",
     );
     const lines: string[] = [];
     const second = migrate({ url, folder, lockPollMs: 100, log: (l) => lines.push(l) });

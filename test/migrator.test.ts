@@ -327,6 +327,28 @@ describe("migrate", () => {
     );
   });
 
+  it("applies a file as one batch whatever its statements end in (a -- comment, no semicolon)", async () => {
+    const url = await emptyDatabase();
+    await migrate({ url });
+    const folder = copyMigrations();
+    addMigration(
+      folder,
+      "0003_comments",
+      [
+        "CREATE TABLE batched (id int) -- no semicolon, a comment last",
+        "INSERT INTO batched VALUES (1); -- one, then a comment",
+        "/* a block comment */ INSERT INTO batched VALUES (2)",
+      ].join("\n--> statement-breakpoint\n"),
+    );
+    expect((await migrate({ url, folder })).applied).toEqual(["0003_comments"]);
+    const sql = postgres(url, { max: 1 });
+    try {
+      expect(await sql`SELECT id FROM batched ORDER BY id`).toEqual([{ id: 1 }, { id: 2 }]);
+    } finally {
+      await sql.end();
+    }
+  });
+
   it("runs every file under the migrator's lock_timeout, so it cannot stall the app", async () => {
     const url = await emptyDatabase();
     await migrate({ url });
