@@ -20,7 +20,7 @@ const VITEST = join(PACKAGE_ROOT, "node_modules", "vitest", "vitest.mjs");
 const CONFIGS = {
   // This package's own setup: scratch folder, CLI bundle, the harness's server, workers' servers.
   own: join(PACKAGE_ROOT, "test", "fixtures", "interrupt", "vitest.config.ts"),
-  // A consumer's: @kata/db/testing alone, as its README shows (test/testing.test.ts's project).
+  // A consumer's: @kata/db/testing alone, as docs/testing.md shows (test/testing.test.ts's project).
   consumer: join(PACKAGE_ROOT, "test", "fixtures", "harness", "vitest.config.ts"),
 };
 const CLI_CACHE = join(PACKAGE_ROOT, "node_modules", ".cache");

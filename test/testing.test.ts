@@ -1,5 +1,5 @@
 // @kata/db/testing as another package uses it: a separate vitest process on the fixture project in
-// test/fixtures/harness (its config is the README's), with a cache directory of its own, so what
+// test/fixtures/harness (its config is docs/testing.md's), with a cache directory of its own, so what
 // is measured is a first run and a second one. Each file gets its own database cloned from the
 // template; the second run does not migrate the template again; KATA_KEEP_FAILED_DB=1 keeps a
 // failed file's database (and the server under it) and prints how to reach and stop them.

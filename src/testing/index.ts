@@ -1,7 +1,7 @@
 // @kata/db/testing: test databases for packages that build on @kata/db (and for its own tests).
 //   vitest.config.ts:  test: { globalSetup: ["@kata/db/testing"] }
 //   a test file:       const t = useTestDatabase();  // t.db, t.sql, t.url: this file's own
-// The default export is the global setup; see README, "Testing against @kata/db".
+// The default export is the global setup; see docs/testing.md, "The harness".
 
 export {
   createTestDatabase,
