@@ -4,6 +4,8 @@
 
 import { parseArgs } from "node:util";
 import { withConnectDeadline } from "../src/connection.ts";
+import type { Args, Command } from "./cli/command.ts";
+import { print, report, say, UsageError } from "./cli/task.ts";
 import check from "./commands/check.ts";
 import down from "./commands/down.ts";
 import follow from "./commands/follow.ts";
@@ -19,8 +21,6 @@ import seed from "./commands/seed.ts";
 import status from "./commands/status.ts";
 import sum from "./commands/sum.ts";
 import up from "./commands/up.ts";
-import type { Args, Command } from "./lib/command.ts";
-import { print, report, say, UsageError } from "./lib/task.ts";
 
 const commands: Command[] = [
   up,

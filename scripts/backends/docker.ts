@@ -7,6 +7,7 @@
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { stripVTControlCharacters } from "node:util";
+import { CliError, errorLine, task } from "../cli/task.ts";
 import {
   checkoutId,
   clusterName,
@@ -21,7 +22,6 @@ import { type PostgresHealth, probePostgres } from "../lib/pg.ts";
 import { describePortHolder } from "../lib/port-holder.ts";
 import { pingRedis, type RedisHealth } from "../lib/redis.ts";
 import { interactive, listenAddress, portInUse, sh, which } from "../lib/system.ts";
-import { CliError, errorLine, task } from "../lib/task.ts";
 import type { Backend } from "./backend.ts";
 
 export const COMPOSE_FILE = join(PACKAGE_ROOT, "docker-compose.yml");

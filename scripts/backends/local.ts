@@ -27,6 +27,7 @@ import {
   startCluster,
   stopCluster,
 } from "../../src/postgres-cluster.ts";
+import { CliError, info, type Step, task, warn } from "../cli/task.ts";
 import { clusterName, describeOwner, ownedBy, parseClusterName } from "../lib/checkout.ts";
 import type { Config } from "../lib/env.ts";
 import { createDatabase, ensureDatabase, probePostgres } from "../lib/pg.ts";
@@ -41,7 +42,6 @@ import {
   sh,
   which,
 } from "../lib/system.ts";
-import { CliError, info, type Step, task, warn } from "../lib/task.ts";
 import type { Backend } from "./backend.ts";
 
 export const REDIS_MISSING =

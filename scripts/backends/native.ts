@@ -8,7 +8,7 @@ import {
   type PostgresBinaries,
   pathBinaries,
 } from "../../src/postgres-cluster.ts";
-import { CliError } from "../lib/task.ts";
+import { CliError } from "../cli/task.ts";
 import { localBackend } from "./local.ts";
 
 /** initdb/pg_ctl/postgres of this project's major from PATH, or why not. */

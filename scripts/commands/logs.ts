@@ -1,9 +1,9 @@
 import type { Service } from "../backends/backend.ts";
 import { lastBackend } from "../backends/backend.ts";
 import { backends } from "../backends/index.ts";
-import type { Command } from "../lib/command.ts";
+import type { Command } from "../cli/command.ts";
+import { CliError, UsageError } from "../cli/task.ts";
 import { loadConfig } from "../lib/env.ts";
-import { CliError, UsageError } from "../lib/task.ts";
 
 export default {
   name: "logs",

@@ -1,9 +1,9 @@
 import { DEFAULT_APP_ROLE, setupAppRole } from "../../src/roles.ts";
-import type { Command } from "../lib/command.ts";
+import type { Command } from "../cli/command.ts";
+import { task, UsageError } from "../cli/task.ts";
 import { loadConfig } from "../lib/env.ts";
 import { requireOwnServer } from "../lib/ownership.ts";
 import { explainPgError } from "../lib/pg.ts";
-import { task, UsageError } from "../lib/task.ts";
 
 export default {
   name: "roles",

@@ -1,8 +1,8 @@
-import type { Command } from "../lib/command.ts";
+import type { Command } from "../cli/command.ts";
+import { task } from "../cli/task.ts";
 import { type Config, loadConfig } from "../lib/env.ts";
 import { requireOwnServer } from "../lib/ownership.ts";
 import { explainPgError } from "../lib/pg.ts";
-import { task } from "../lib/task.ts";
 
 /** Insert the development data; rows already there (same fixed ids) are left alone. */
 export async function seedDatabase(config: Config): Promise<void> {

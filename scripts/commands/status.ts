@@ -2,17 +2,17 @@ import { chalk } from "zx/core";
 import { migrationStatus } from "../../src/migrator.ts";
 import { lastBackend } from "../backends/backend.ts";
 import { REDIS_MISSING } from "../backends/local.ts";
+import type { Command } from "../cli/command.ts";
+import { redact } from "../cli/redact.ts";
+import { print, say } from "../cli/task.ts";
 import { type SavedCopy, savedCopies } from "../lib/branch-copies.ts";
-import type { Command } from "../lib/command.ts";
 import { type Config, isLocalHost, loadConfig } from "../lib/env.ts";
 import { type DriftReport, driftCache, liveDrift } from "../lib/live-drift.ts";
 import { describeUnknown } from "../lib/migration-origin.ts";
 import { notOurs } from "../lib/ownership.ts";
 import { probePostgres } from "../lib/pg.ts";
-import { redact } from "../lib/redact.ts";
 import { pingRedis, type RedisHealth } from "../lib/redis.ts";
 import { which } from "../lib/system.ts";
-import { print, say } from "../lib/task.ts";
 
 interface Status {
   /** The backend of the last `db up` here; "external" for a non-local DATABASE_URL; null: none yet. */

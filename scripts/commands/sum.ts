@@ -2,8 +2,8 @@ import { existsSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import { writeIntegrityFile } from "../../src/integrity.ts";
 import { MIGRATIONS_FOLDER, readMigrations, transactionControl } from "../../src/migrations.ts";
-import type { Command } from "../lib/command.ts";
-import { CliError, info, ok, say, UsageError } from "../lib/task.ts";
+import type { Command } from "../cli/command.ts";
+import { CliError, info, ok, say, UsageError } from "../cli/task.ts";
 
 export default {
   name: "sum",

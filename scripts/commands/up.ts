@@ -1,7 +1,8 @@
 import { recordBackend } from "../backends/backend.ts";
 import { chooseBackend } from "../backends/index.ts";
+import type { Command } from "../cli/command.ts";
+import { CliError, elapsed, info, ok, print, UsageError } from "../cli/task.ts";
 import { recordCheckout } from "../lib/checkout.ts";
-import type { Command } from "../lib/command.ts";
 import {
   BACKENDS,
   type BackendName,
@@ -11,7 +12,6 @@ import {
   projectRoot,
 } from "../lib/env.ts";
 import { withStackLock } from "../lib/stack-lock.ts";
-import { CliError, elapsed, info, ok, print, UsageError } from "../lib/task.ts";
 import { applyMigrations } from "./migrate.ts";
 
 export function backendFlag(value: unknown): BackendName | undefined {

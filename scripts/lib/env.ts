@@ -6,10 +6,10 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseEnv } from "node:util";
+import { addSecret, redact } from "../cli/redact.ts";
+import { CliError } from "../cli/task.ts";
 import { recordCheckout } from "./checkout.ts";
 import { allocatePorts } from "./ports.ts";
-import { addSecret, redact } from "./redact.ts";
-import { CliError } from "./task.ts";
 
 /** This package: drizzle/, docker-compose.yml, drizzle.config.ts, node_modules/. */
 export const PACKAGE_ROOT = fileURLToPath(new URL("../..", import.meta.url));

@@ -3,10 +3,10 @@
 
 import { lastBackend } from "../backends/backend.ts";
 import { postgresDir, runningPostgres } from "../backends/local.ts";
+import { CliError } from "../cli/task.ts";
 import { checkoutId, describeOwner, parseClusterName } from "./checkout.ts";
 import { type Config, isLocalHost } from "./env.ts";
 import { probePostgres } from "./pg.ts";
-import { CliError } from "./task.ts";
 
 /**
  * Why the local server at DATABASE_URL is not this checkout's, or undefined when it is (or when

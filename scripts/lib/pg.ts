@@ -1,8 +1,8 @@
 // PostgreSQL health and bootstrap over one short-lived postgres.js connection each.
 
 import { type ConnectLimits, connectFailure, openPostgres } from "../../src/connection.ts";
+import { CliError } from "../cli/task.ts";
 import type { PostgresTarget } from "./env.ts";
-import { CliError } from "./task.ts";
 
 /** Within the command's connect deadline (src/connection.ts) unless `limits` says otherwise. */
 export const connect = (url: string, limits?: ConnectLimits) =>

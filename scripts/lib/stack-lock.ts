@@ -21,9 +21,9 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { CliError, info } from "../cli/task.ts";
 import type { Config } from "./env.ts";
 import { processExists } from "./system.ts";
-import { CliError, info } from "./task.ts";
 
 /** Long enough for a `db up` from nothing on docker (the image's initdb), with room. */
 const WAIT_MS = 5 * 60 * 1000;

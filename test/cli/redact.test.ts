@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { addSecret, redact } from "../../scripts/lib/redact.ts";
+import { addSecret, redact } from "../../scripts/cli/redact.ts";
 
 describe("redact", () => {
   it.each([

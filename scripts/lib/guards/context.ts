@@ -4,7 +4,7 @@
 
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { CliError, UsageError } from "../task.ts";
+import { CliError, UsageError } from "../../cli/task.ts";
 import {
   findRepo,
   materialiseIndex,
