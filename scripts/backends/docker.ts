@@ -1,13 +1,12 @@
 // `docker`: docker-compose.yml of this package, its variables derived from DATABASE_URL and
 // REDIS_URL (one source of truth), one compose project per checkout. The PostgreSQL it starts runs
-// with this checkout's cluster_name (scripts/lib/checkout.ts), so the fast path of `db up` can
+// with this checkout's cluster_name (scripts/checkout/identity.ts), so the fast path of `db up` can
 // tell its own stack from whatever else answers at DATABASE_URL. A failed `db up` removes what it
 // created (containers, fresh volumes) and stops what it started; data that was there stays.
 
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { stripVTControlCharacters } from "node:util";
-import { CliError, errorLine, task } from "../cli/task.ts";
 import {
   checkoutId,
   clusterName,
@@ -15,11 +14,12 @@ import {
   ownedBy,
   parseClusterName,
   recordCheckout,
-} from "../lib/checkout.ts";
+} from "../checkout/identity.ts";
+import { describePortHolder } from "../checkout/port-holder.ts";
+import { CliError, errorLine, task } from "../cli/task.ts";
 import type { Config } from "../lib/env.ts";
 import { PACKAGE_ROOT } from "../lib/env.ts";
 import { type PostgresHealth, probePostgres } from "../lib/pg.ts";
-import { describePortHolder } from "../lib/port-holder.ts";
 import { pingRedis, type RedisHealth } from "../lib/redis.ts";
 import { interactive, listenAddress, portInUse, sh, which } from "../lib/system.ts";
 import type { Backend } from "./backend.ts";

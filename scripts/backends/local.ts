@@ -27,8 +27,8 @@ import {
   startCluster,
   stopCluster,
 } from "../../src/postgres-cluster.ts";
+import { clusterName, describeOwner, ownedBy, parseClusterName } from "../checkout/identity.ts";
 import { CliError, info, type Step, task, warn } from "../cli/task.ts";
-import { clusterName, describeOwner, ownedBy, parseClusterName } from "../lib/checkout.ts";
 import type { Config } from "../lib/env.ts";
 import { createDatabase, ensureDatabase, probePostgres } from "../lib/pg.ts";
 import { pingRedis, type RedisHealth } from "../lib/redis.ts";

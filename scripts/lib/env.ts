@@ -2,14 +2,12 @@
 // project's .env, with real environment variables winning (direnv, CI, a one-off override).
 // Everything else — ports, credentials, the compose variables — is derived from those URLs.
 
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseEnv } from "node:util";
 import { addSecret, redact } from "../cli/redact.ts";
 import { CliError } from "../cli/task.ts";
-import { recordCheckout } from "./checkout.ts";
-import { allocatePorts } from "./ports.ts";
 
 /** This package: drizzle/, docker-compose.yml, drizzle.config.ts, node_modules/. */
 export const PACKAGE_ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -55,64 +53,6 @@ export interface Config {
 const fromFile = new Set<string>();
 const origin = (name: string) =>
   `${name} (${fromFile.has(name) ? "in .env" : "from the environment"})`;
-
-/**
- * Create .env from .env.example when it is missing; never overwrite. The local ports of the
- * example become this checkout's own (scripts/lib/ports.ts), so checkouts side by side never
- * share a server. True when created.
- */
-export async function ensureEnvFile(root = projectRoot()): Promise<boolean> {
-  if (!existsSync(root))
-    throw new CliError(`the project directory ${root} does not exist (KATA_DB_ROOT)`);
-  const env = join(root, ".env");
-  if (existsSync(env)) return false;
-  const example = [join(root, ".env.example"), join(PACKAGE_ROOT, ".env.example")].find(existsSync);
-  if (!example) throw new CliError(`no .env and no .env.example in ${root}`);
-  const text = readFileSync(example, "utf8");
-  const values = parseEnv(text);
-  const port = (value: string | undefined, fallback: number) => {
-    try {
-      return value ? Number(new URL(value).port) || fallback : fallback;
-    } catch {
-      return fallback;
-    }
-  };
-  let created = false;
-  await allocatePorts(
-    root,
-    { postgres: port(values.DATABASE_URL, 5432), redis: port(values.REDIS_URL, 6379) },
-    (ports) => {
-      const withPort = (name: string, value: string, to: number) => {
-        const url = new URL(value);
-        if (!isLocalHost(url.hostname)) return `${name}=${value}`;
-        url.port = String(to);
-        return `${name}=${url.toString()}`;
-      };
-      const lines = text.split("\n").map((line) => {
-        const match = /^(DATABASE_URL|REDIS_URL)=(.+)$/.exec(line);
-        if (!match?.[1] || !match[2]) return line;
-        try {
-          return withPort(
-            match[1],
-            match[2],
-            match[1] === "REDIS_URL" ? ports.redis : ports.postgres,
-          );
-        } catch {
-          return line;
-        }
-      });
-      // wx: a .env written meanwhile by someone else is kept, not replaced.
-      try {
-        writeFileSync(env, lines.join("\n"), { flag: "wx" });
-        created = true;
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
-      }
-      recordCheckout(root);
-    },
-  );
-  return created;
-}
 
 /** Load .env into process.env for the names the environment does not set (an empty value is unset). */
 export function loadEnvFile(root = projectRoot()): void {

@@ -1,10 +1,10 @@
 // No command takes another checkout's server, or a system PostgreSQL, for this checkout's own.
-// Every server `db up` starts says who started it in cluster_name (scripts/lib/checkout.ts).
+// Every server `db up` starts says who started it in cluster_name (scripts/checkout/identity.ts).
 
 import { lastBackend } from "../backends/backend.ts";
 import { postgresDir, runningPostgres } from "../backends/local.ts";
+import { checkoutId, describeOwner, parseClusterName } from "../checkout/identity.ts";
 import { CliError } from "../cli/task.ts";
-import { checkoutId, describeOwner, parseClusterName } from "./checkout.ts";
 import { type Config, isLocalHost } from "./env.ts";
 import { probePostgres } from "./pg.ts";
 

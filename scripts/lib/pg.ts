@@ -12,7 +12,7 @@ export interface PostgresHealth {
   healthy: boolean;
   /** server_version, e.g. "18.4". */
   version?: string;
-  /** The server's cluster_name: who started it (scripts/lib/checkout.ts); "" when unset. */
+  /** The server's cluster_name: who started it (scripts/checkout/identity.ts); "" when unset. */
   clusterName?: string;
   reason?: string;
   /** SQLSTATE or errno code of the failure, e.g. 3D000 (no such database), ECONNREFUSED. */

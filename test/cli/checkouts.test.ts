@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { parseEnv } from "node:util";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { clusterName } from "../../scripts/lib/checkout.ts";
+import { clusterName } from "../../scripts/checkout/identity.ts";
 import { testContext } from "../../src/testing/index.ts";
 import { makeRepo } from "../guards/repo.ts";
 import { db, oneLineError, runProcess } from "./helpers.ts";

@@ -8,7 +8,7 @@ import { parseEnv } from "node:util";
 import { describe, expect, it } from "vitest";
 import YAML from "yaml";
 import { COMPOSE_FILE, composeEnv, composeProject } from "../../scripts/backends/docker.ts";
-import { checkoutId, clusterName } from "../../scripts/lib/checkout.ts";
+import { checkoutId, clusterName } from "../../scripts/checkout/identity.ts";
 import type { Config } from "../../scripts/lib/env.ts";
 import { composeValidator } from "../../scripts/validate-compose.ts";
 import { POSTGRES_MAJOR } from "../../src/postgres-cluster.ts";

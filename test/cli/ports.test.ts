@@ -1,5 +1,5 @@
-// Ports for a new checkout's .env (scripts/lib/ports.ts): derived from the checkout, so the same
-// directory gets the same ones again; never the defaults; a port something listens on, or one
+// Ports for a new checkout's .env (scripts/checkout/ports.ts): derived from the checkout, so the
+// same directory gets the same ones again; never the defaults; a port something listens on, or one
 // another known checkout has in its .env, is passed over.
 
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -7,8 +7,8 @@ import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { recordCheckout } from "../../scripts/lib/checkout.ts";
-import { allocatePorts, type CheckoutPorts } from "../../scripts/lib/ports.ts";
+import { recordCheckout } from "../../scripts/checkout/identity.ts";
+import { allocatePorts, type CheckoutPorts } from "../../scripts/checkout/ports.ts";
 import { reservePorts } from "../helpers/ports.ts";
 
 // Stand-ins for .env.example's 54329 and 63799, from this worker's own block of test ports: near

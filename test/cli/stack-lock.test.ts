@@ -1,4 +1,4 @@
-// One command at a time changes a checkout's stack (scripts/lib/stack-lock.ts). Two `db up` at
+// One command at a time changes a checkout's stack (scripts/checkout/stack-lock.ts). Two `db up` at
 // once on one checkout both succeed: the second waits, says for whom, and finds the stack up (it
 // used to fail in pg_ctl). A lock whose holder is alive is waited for until that holder is gone;
 // one left by a dead process is taken over at once. No lock is left behind.

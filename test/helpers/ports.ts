@@ -4,7 +4,7 @@
 // test's `db up` then refused because another file's PostgreSQL held it. Each vitest worker
 // therefore hands out ports from a block of its own (VITEST_POOL_ID: one file at a time per
 // worker), below the ephemeral range (32768 and up on Linux) the OS gives everyone else, and
-// apart from `db up`'s own choices near 54329 and 63799 (scripts/lib/ports.ts).
+// apart from `db up`'s own choices near 54329 and 63799 (scripts/checkout/ports.ts).
 
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";

@@ -8,8 +8,8 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { parseEnv } from "node:util";
-import { checkoutId, knownCheckouts, registryPath } from "./checkout.ts";
-import { portInUse } from "./system.ts";
+import { portInUse } from "../lib/system.ts";
+import { checkoutId, knownCheckouts, registryPath } from "./identity.ts";
 
 /** Ports other checkouts of this user have in their .env (running or not). */
 function claimedPorts(root: string): Set<number> {
