@@ -1,10 +1,10 @@
 import { currentConnectDeadline } from "../../src/connection.ts";
 import { lastBackend } from "../backends/backend.ts";
 import { backends } from "../backends/index.ts";
+import { notOurs } from "../backends/ownership.ts";
 import type { Command } from "../cli/command.ts";
 import { CliError } from "../cli/task.ts";
 import { isLocalHost, loadConfig } from "../lib/env.ts";
-import { notOurs } from "../lib/ownership.ts";
 import { probePostgres } from "../lib/pg.ts";
 import { interactive, which } from "../lib/system.ts";
 

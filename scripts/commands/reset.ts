@@ -1,9 +1,9 @@
+import { requireOwnServer } from "../backends/ownership.ts";
 import { withStackLock } from "../checkout/stack-lock.ts";
 import type { Command } from "../cli/command.ts";
 import { confirm } from "../cli/confirm.ts";
 import { CliError, task } from "../cli/task.ts";
 import { loadConfig, requireLocal } from "../lib/env.ts";
-import { requireOwnServer } from "../lib/ownership.ts";
 import { connect, explainPgError, maintenanceUrl } from "../lib/pg.ts";
 import { applyMigrations } from "./migrate.ts";
 import { seedDatabase } from "./seed.ts";

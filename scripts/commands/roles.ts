@@ -1,8 +1,8 @@
 import { DEFAULT_APP_ROLE, setupAppRole } from "../../src/roles.ts";
+import { requireOwnServer } from "../backends/ownership.ts";
 import type { Command } from "../cli/command.ts";
 import { task, UsageError } from "../cli/task.ts";
 import { loadConfig } from "../lib/env.ts";
-import { requireOwnServer } from "../lib/ownership.ts";
 import { explainPgError } from "../lib/pg.ts";
 
 export default {

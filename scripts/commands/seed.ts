@@ -1,7 +1,7 @@
+import { requireOwnServer } from "../backends/ownership.ts";
 import type { Command } from "../cli/command.ts";
 import { task } from "../cli/task.ts";
 import { type Config, loadConfig } from "../lib/env.ts";
-import { requireOwnServer } from "../lib/ownership.ts";
 import { explainPgError } from "../lib/pg.ts";
 
 /** Insert the development data; rows already there (same fixed ids) are left alone. */

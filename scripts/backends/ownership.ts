@@ -1,12 +1,14 @@
 // No command takes another checkout's server, or a system PostgreSQL, for this checkout's own.
-// Every server `db up` starts says who started it in cluster_name (scripts/checkout/identity.ts).
+// Every server `db up` starts says who started it in cluster_name (scripts/checkout/identity.ts);
+// a server from before that is told by the backend that ran last and its postmaster.pid, which is
+// why this lives with the backends.
 
-import { lastBackend } from "../backends/backend.ts";
-import { postgresDir, runningPostgres } from "../backends/local.ts";
 import { checkoutId, describeOwner, parseClusterName } from "../checkout/identity.ts";
 import { CliError } from "../cli/task.ts";
-import { type Config, isLocalHost } from "./env.ts";
-import { probePostgres } from "./pg.ts";
+import { type Config, isLocalHost } from "../lib/env.ts";
+import { probePostgres } from "../lib/pg.ts";
+import { lastBackend } from "./backend.ts";
+import { postgresDir, runningPostgres } from "./local.ts";
 
 /**
  * Why the local server at DATABASE_URL is not this checkout's, or undefined when it is (or when
