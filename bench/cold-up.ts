@@ -9,7 +9,7 @@
 
 import { chownSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { which } from "../scripts/lib/system.ts";
+import { which } from "../scripts/basics/system.ts";
 import { clusterCacheDir } from "../src/cluster-cache.ts";
 import { readJournal } from "../src/migrations.ts";
 import {

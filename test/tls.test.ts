@@ -4,7 +4,7 @@
 
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { which } from "../scripts/lib/system.ts";
+import { which } from "../scripts/basics/system.ts";
 import { connectFailure, openPostgres } from "../src/connection.ts";
 import { testContext } from "../src/testing/index.ts";
 import { db, makeProject, oneLineError, type Project } from "./cli/helpers.ts";

@@ -2,8 +2,8 @@
 
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { BACKENDS, type BackendName, type Config } from "../lib/env.ts";
-import type { RedisHealth } from "../lib/redis.ts";
+import { BACKENDS, type BackendName, type Config } from "../basics/env.ts";
+import type { RedisHealth } from "../basics/redis.ts";
 
 export type Service = "postgres" | "redis";
 

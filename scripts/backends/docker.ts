@@ -7,6 +7,11 @@
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { stripVTControlCharacters } from "node:util";
+import type { Config } from "../basics/env.ts";
+import { PACKAGE_ROOT } from "../basics/env.ts";
+import { type PostgresHealth, probePostgres } from "../basics/pg.ts";
+import { pingRedis, type RedisHealth } from "../basics/redis.ts";
+import { interactive, listenAddress, portInUse, sh, which } from "../basics/system.ts";
 import {
   checkoutId,
   clusterName,
@@ -17,11 +22,6 @@ import {
 } from "../checkout/identity.ts";
 import { describePortHolder } from "../checkout/port-holder.ts";
 import { CliError, errorLine, task } from "../cli/task.ts";
-import type { Config } from "../lib/env.ts";
-import { PACKAGE_ROOT } from "../lib/env.ts";
-import { type PostgresHealth, probePostgres } from "../lib/pg.ts";
-import { pingRedis, type RedisHealth } from "../lib/redis.ts";
-import { interactive, listenAddress, portInUse, sh, which } from "../lib/system.ts";
 import type { Backend } from "./backend.ts";
 
 export const COMPOSE_FILE = join(PACKAGE_ROOT, "docker-compose.yml");

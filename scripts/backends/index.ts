@@ -4,8 +4,8 @@
 
 import { dirname } from "node:path";
 import { POSTGRES_MAJOR } from "../../src/postgres-cluster.ts";
+import type { BackendName, Config } from "../basics/env.ts";
 import { CliError } from "../cli/task.ts";
-import type { BackendName, Config } from "../lib/env.ts";
 import { type Backend, lastBackend } from "./backend.ts";
 import { docker, dockerEngine } from "./docker.ts";
 import { embedded } from "./embedded.ts";

@@ -27,11 +27,9 @@ import {
   startCluster,
   stopCluster,
 } from "../../src/postgres-cluster.ts";
-import { clusterName, describeOwner, ownedBy, parseClusterName } from "../checkout/identity.ts";
-import { CliError, info, type Step, task, warn } from "../cli/task.ts";
-import type { Config } from "../lib/env.ts";
-import { createDatabase, ensureDatabase, probePostgres } from "../lib/pg.ts";
-import { pingRedis, type RedisHealth } from "../lib/redis.ts";
+import type { Config } from "../basics/env.ts";
+import { createDatabase, ensureDatabase, probePostgres } from "../basics/pg.ts";
+import { pingRedis, type RedisHealth } from "../basics/redis.ts";
 import {
   interactive,
   listenAddress,
@@ -41,7 +39,9 @@ import {
   retry,
   sh,
   which,
-} from "../lib/system.ts";
+} from "../basics/system.ts";
+import { clusterName, describeOwner, ownedBy, parseClusterName } from "../checkout/identity.ts";
+import { CliError, info, type Step, task, warn } from "../cli/task.ts";
 import type { Backend } from "./backend.ts";
 
 export const REDIS_MISSING =

@@ -3,10 +3,10 @@
 // a server from before that is told by the backend that ran last and its postmaster.pid, which is
 // why this lives with the backends.
 
+import { type Config, isLocalHost } from "../basics/env.ts";
+import { probePostgres } from "../basics/pg.ts";
 import { checkoutId, describeOwner, parseClusterName } from "../checkout/identity.ts";
 import { CliError } from "../cli/task.ts";
-import { type Config, isLocalHost } from "../lib/env.ts";
-import { probePostgres } from "../lib/pg.ts";
 import { lastBackend } from "./backend.ts";
 import { postgresDir, runningPostgres } from "./local.ts";
 

@@ -4,8 +4,8 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseEnv } from "node:util";
+import { isLocalHost, PACKAGE_ROOT, projectRoot } from "../basics/env.ts";
 import { CliError } from "../cli/task.ts";
-import { isLocalHost, PACKAGE_ROOT, projectRoot } from "../lib/env.ts";
 import { recordCheckout } from "./identity.ts";
 import { allocatePorts } from "./ports.ts";
 

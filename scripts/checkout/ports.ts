@@ -8,7 +8,7 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { parseEnv } from "node:util";
-import { portInUse } from "../lib/system.ts";
+import { portInUse } from "../basics/system.ts";
 import { checkoutId, knownCheckouts, registryPath } from "./identity.ts";
 
 /** Ports other checkouts of this user have in their .env (running or not). */

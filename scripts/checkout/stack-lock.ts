@@ -21,9 +21,9 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import type { Config } from "../basics/env.ts";
+import { processExists } from "../basics/system.ts";
 import { CliError, info } from "../cli/task.ts";
-import type { Config } from "../lib/env.ts";
-import { processExists } from "../lib/system.ts";
 
 /** Long enough for a `db up` from nothing on docker (the image's initdb), with room. */
 const WAIT_MS = 5 * 60 * 1000;

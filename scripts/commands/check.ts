@@ -1,6 +1,7 @@
+import { loadConfig, PACKAGE_ROOT } from "../basics/env.ts";
+import { explainPgError } from "../basics/pg.ts";
 import type { Command } from "../cli/command.ts";
 import { CliError, elapsed, info, ok, say, UsageError } from "../cli/task.ts";
-import { loadConfig, PACKAGE_ROOT } from "../lib/env.ts";
 import { collisionsRule } from "../lib/guards/collisions.ts";
 import { prepare } from "../lib/guards/context.ts";
 import { drift } from "../lib/guards/drift.ts";
@@ -17,7 +18,6 @@ import {
   SUM,
 } from "../lib/guards/types.ts";
 import { driftCache, liveDrift } from "../lib/live-drift.ts";
-import { explainPgError } from "../lib/pg.ts";
 
 /**
  * In the order their findings are printed (they run concurrently): a branch collision first, as

@@ -1,9 +1,9 @@
 import { forgetBackend, lastBackend } from "../backends/backend.ts";
 import { backends } from "../backends/index.ts";
+import { loadConfig, requireLocal } from "../basics/env.ts";
 import { withStackLock } from "../checkout/stack-lock.ts";
 import type { Command } from "../cli/command.ts";
 import { info } from "../cli/task.ts";
-import { loadConfig, requireLocal } from "../lib/env.ts";
 
 export default {
   name: "down",

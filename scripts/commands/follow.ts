@@ -1,12 +1,12 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { lastBackend } from "../backends/backend.ts";
+import { isLocalHost, loadConfig, PACKAGE_ROOT, projectRoot } from "../basics/env.ts";
+import { findRepo, git } from "../basics/git.ts";
+import { probePostgres } from "../basics/pg.ts";
 import { withStackLock } from "../checkout/stack-lock.ts";
 import type { Command } from "../cli/command.ts";
 import { info } from "../cli/task.ts";
-import { isLocalHost, loadConfig, PACKAGE_ROOT, projectRoot } from "../lib/env.ts";
-import { findRepo, git } from "../lib/guards/git.ts";
-import { probePostgres } from "../lib/pg.ts";
 import { applyMigrations } from "./migrate.ts";
 
 /** A rebase or cherry-pick checks out commits on its way: follow only where it ends. */

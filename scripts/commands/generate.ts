@@ -1,12 +1,12 @@
 import { join } from "node:path";
 import { parseSum, SUM_FILE, updateSum } from "../../src/integrity.ts";
 import { readJournal } from "../../src/migrations.ts";
+import { PACKAGE_ROOT } from "../basics/env.ts";
+import { findRepo, readBlobs, resolveCommit, treeFiles } from "../basics/git.ts";
+import { interactive, sh } from "../basics/system.ts";
 import type { Command } from "../cli/command.ts";
 import { CliError, info, print, task, UsageError } from "../cli/task.ts";
-import { PACKAGE_ROOT } from "../lib/env.ts";
 import { drizzleKit, NEEDS_TTY } from "../lib/guards/drift.ts";
-import { findRepo, readBlobs, resolveCommit, treeFiles } from "../lib/guards/git.ts";
-import { interactive, sh } from "../lib/system.ts";
 
 export const DRIZZLE_KIT = drizzleKit(PACKAGE_ROOT);
 const DRIZZLE_KIT_BIN = join(PACKAGE_ROOT, "node_modules", "drizzle-kit", "bin.cjs");

@@ -1,9 +1,9 @@
 import type { Service } from "../backends/backend.ts";
 import { lastBackend } from "../backends/backend.ts";
 import { backends } from "../backends/index.ts";
+import { loadConfig } from "../basics/env.ts";
 import type { Command } from "../cli/command.ts";
 import { CliError, UsageError } from "../cli/task.ts";
-import { loadConfig } from "../lib/env.ts";
 
 export default {
   name: "logs",

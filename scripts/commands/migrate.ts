@@ -2,12 +2,12 @@ import { join } from "node:path";
 import { MIGRATIONS_FOLDER, NO_TRANSACTION_MARKER, readMigrations } from "../../src/migrations.ts";
 import { migrate, migrationStatus, refusalOf } from "../../src/migrator.ts";
 import { requireOwnServer } from "../backends/ownership.ts";
+import { type Config, isLocalHost, loadConfig, PACKAGE_ROOT } from "../basics/env.ts";
+import { explainPgError } from "../basics/pg.ts";
 import type { Command } from "../cli/command.ts";
 import { CliError, info, print, task } from "../cli/task.ts";
 import { followCheckout, rememberAppliedSql, saveBeforeMigrating } from "../lib/branch-copies.ts";
-import { type Config, isLocalHost, loadConfig, PACKAGE_ROOT } from "../lib/env.ts";
 import { squawkFiles, type Violation } from "../lib/guards/squawk.ts";
-import { explainPgError } from "../lib/pg.ts";
 import { explainRefusal } from "../lib/refusals.ts";
 
 export interface ApplyOptions {

@@ -2,11 +2,11 @@ import { currentConnectDeadline } from "../../src/connection.ts";
 import { lastBackend } from "../backends/backend.ts";
 import { backends } from "../backends/index.ts";
 import { notOurs } from "../backends/ownership.ts";
+import { isLocalHost, loadConfig } from "../basics/env.ts";
+import { probePostgres } from "../basics/pg.ts";
+import { interactive, which } from "../basics/system.ts";
 import type { Command } from "../cli/command.ts";
 import { CliError } from "../cli/task.ts";
-import { isLocalHost, loadConfig } from "../lib/env.ts";
-import { probePostgres } from "../lib/pg.ts";
-import { interactive, which } from "../lib/system.ts";
 
 export default {
   name: "psql",

@@ -1,9 +1,9 @@
 import { lastBackend } from "../backends/backend.ts";
 import { backends } from "../backends/index.ts";
+import { isLocalHost, loadConfig } from "../basics/env.ts";
+import { interactive, which } from "../basics/system.ts";
 import type { Command } from "../cli/command.ts";
 import { CliError } from "../cli/task.ts";
-import { isLocalHost, loadConfig } from "../lib/env.ts";
-import { interactive, which } from "../lib/system.ts";
 
 export default {
   name: "redis-cli",

@@ -1,10 +1,10 @@
 import { requireOwnServer } from "../backends/ownership.ts";
+import { loadConfig, requireLocal } from "../basics/env.ts";
+import { connect, explainPgError, maintenanceUrl } from "../basics/pg.ts";
 import { withStackLock } from "../checkout/stack-lock.ts";
 import type { Command } from "../cli/command.ts";
 import { confirm } from "../cli/confirm.ts";
 import { CliError, task } from "../cli/task.ts";
-import { loadConfig, requireLocal } from "../lib/env.ts";
-import { connect, explainPgError, maintenanceUrl } from "../lib/pg.ts";
 import { applyMigrations } from "./migrate.ts";
 import { seedDatabase } from "./seed.ts";
 

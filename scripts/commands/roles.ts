@@ -1,9 +1,9 @@
 import { DEFAULT_APP_ROLE, setupAppRole } from "../../src/roles.ts";
 import { requireOwnServer } from "../backends/ownership.ts";
+import { loadConfig } from "../basics/env.ts";
+import { explainPgError } from "../basics/pg.ts";
 import type { Command } from "../cli/command.ts";
 import { task, UsageError } from "../cli/task.ts";
-import { loadConfig } from "../lib/env.ts";
-import { explainPgError } from "../lib/pg.ts";
 
 export default {
   name: "roles",

@@ -1,8 +1,8 @@
 import { requireOwnServer } from "../backends/ownership.ts";
+import { type Config, loadConfig } from "../basics/env.ts";
+import { explainPgError } from "../basics/pg.ts";
 import type { Command } from "../cli/command.ts";
 import { task } from "../cli/task.ts";
-import { type Config, loadConfig } from "../lib/env.ts";
-import { explainPgError } from "../lib/pg.ts";
 
 /** Insert the development data; rows already there (same fixed ids) are left alone. */
 export async function seedDatabase(config: Config): Promise<void> {

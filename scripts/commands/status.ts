@@ -3,16 +3,16 @@ import { migrationStatus } from "../../src/migrator.ts";
 import { lastBackend } from "../backends/backend.ts";
 import { REDIS_MISSING } from "../backends/local.ts";
 import { notOurs } from "../backends/ownership.ts";
+import { type Config, isLocalHost, loadConfig } from "../basics/env.ts";
+import { probePostgres } from "../basics/pg.ts";
+import { pingRedis, type RedisHealth } from "../basics/redis.ts";
+import { which } from "../basics/system.ts";
 import type { Command } from "../cli/command.ts";
 import { redact } from "../cli/redact.ts";
 import { print, say } from "../cli/task.ts";
 import { type SavedCopy, savedCopies } from "../lib/branch-copies.ts";
-import { type Config, isLocalHost, loadConfig } from "../lib/env.ts";
 import { type DriftReport, driftCache, liveDrift } from "../lib/live-drift.ts";
 import { describeUnknown } from "../lib/migration-origin.ts";
-import { probePostgres } from "../lib/pg.ts";
-import { pingRedis, type RedisHealth } from "../lib/redis.ts";
-import { which } from "../lib/system.ts";
 
 interface Status {
   /** The backend of the last `db up` here; "external" for a non-local DATABASE_URL; null: none yet. */

@@ -1,11 +1,11 @@
 import { recordBackend } from "../backends/backend.ts";
 import { chooseBackend } from "../backends/index.ts";
+import { BACKENDS, type BackendName, isLocalHost, loadConfig, projectRoot } from "../basics/env.ts";
 import { ensureEnvFile } from "../checkout/env-file.ts";
 import { recordCheckout } from "../checkout/identity.ts";
 import { withStackLock } from "../checkout/stack-lock.ts";
 import type { Command } from "../cli/command.ts";
 import { CliError, elapsed, info, ok, print, UsageError } from "../cli/task.ts";
-import { BACKENDS, type BackendName, isLocalHost, loadConfig, projectRoot } from "../lib/env.ts";
 import { applyMigrations } from "./migrate.ts";
 
 export function backendFlag(value: unknown): BackendName | undefined {

@@ -25,11 +25,11 @@ import type postgres from "postgres";
 import { sha256 } from "../../src/hash.ts";
 import { MIGRATIONS_FOLDER, readMigrations } from "../../src/migrations.ts";
 import { type AppliedRecord, compareMigrations } from "../../src/migrator.ts";
+import { type Config, isLocalHost, PACKAGE_ROOT } from "../basics/env.ts";
+import { findRepo, git, resolveCommit, treeFiles } from "../basics/git.ts";
+import { connect, maintenanceUrl } from "../basics/pg.ts";
 import { CliError, info, warn } from "../cli/task.ts";
-import { type Config, isLocalHost, PACKAGE_ROOT } from "./env.ts";
-import { findRepo, git, resolveCommit, treeFiles } from "./guards/git.ts";
 import { describeUnknown } from "./migration-origin.ts";
-import { connect, maintenanceUrl } from "./pg.ts";
 
 const MARK = "kata-db";
 /**

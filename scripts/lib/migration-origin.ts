@@ -8,8 +8,8 @@ import { join } from "node:path";
 import { sha256 } from "../../src/hash.ts";
 import type { Journal } from "../../src/migrations.ts";
 import type { AppliedRecord } from "../../src/migrator.ts";
-import { PACKAGE_ROOT } from "./env.ts";
-import { findRepo, git, type Repo, topPath } from "./guards/git.ts";
+import { PACKAGE_ROOT } from "../basics/env.ts";
+import { findRepo, git, type Repo, topPath } from "../basics/git.ts";
 
 interface Source {
   /** "on branch feat/x", "uncommitted in the worktree /path". */

@@ -3,9 +3,9 @@
 // The library's own message stays as it is for callers without git or a CLI.
 
 import { MigrationError } from "../../src/migrator.ts";
+import { type Config, isLocalHost } from "../basics/env.ts";
 import { CliError } from "../cli/task.ts";
 import { committedTags } from "./branch-copies.ts";
-import { type Config, isLocalHost } from "./env.ts";
 import { describeUnknown } from "./migration-origin.ts";
 
 export async function explainRefusal(error: unknown, config: Config): Promise<unknown> {

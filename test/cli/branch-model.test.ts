@@ -23,7 +23,7 @@ import { dirname, join } from "node:path";
 import fc from "fast-check";
 import postgres from "postgres";
 import { afterAll, describe, expect, it } from "vitest";
-import { portInUse } from "../../scripts/lib/system.ts";
+import { portInUse } from "../../scripts/basics/system.ts";
 import { makeRepo, type Repo } from "../guards/repo.ts";
 import { testPort } from "../helpers/ports.ts";
 import { Model } from "./branch-model.ts";

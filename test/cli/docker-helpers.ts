@@ -7,7 +7,7 @@ import { join } from "node:path";
 import postgres from "postgres";
 import { expect, vi } from "vitest";
 import { dockerEngine, projectLabel } from "../../scripts/backends/docker.ts";
-import { sh } from "../../scripts/lib/system.ts";
+import { sh } from "../../scripts/basics/system.ts";
 import { testPort } from "../helpers/ports.ts";
 import { db, makeProject, PASSWORD, type Project, removeProject } from "./helpers.ts";
 

@@ -10,7 +10,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, type ExpectStatic, expect, it } from "vitest";
 import { composeProject } from "../../scripts/backends/docker.ts";
-import { sh } from "../../scripts/lib/system.ts";
+import { sh } from "../../scripts/basics/system.ts";
 import {
   close,
   engine,

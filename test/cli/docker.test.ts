@@ -5,7 +5,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { composeProject } from "../../scripts/backends/docker.ts";
-import { sh } from "../../scripts/lib/system.ts";
+import { sh } from "../../scripts/basics/system.ts";
 import { engine, engineState, purge, query, skipped, up } from "./docker-helpers.ts";
 import { db, MIGRATION_TAGS, makeProject, PASSWORD, type Project } from "./helpers.ts";
 

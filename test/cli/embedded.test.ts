@@ -1,5 +1,5 @@
 import { it } from "vitest";
-import { which } from "../../scripts/lib/system.ts";
+import { which } from "../../scripts/basics/system.ts";
 import { pathWithout } from "./helpers.ts";
 import { lifecycle } from "./lifecycle.ts";
 

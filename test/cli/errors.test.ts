@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { delimiter, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { portInUse, which } from "../../scripts/lib/system.ts";
+import { portInUse, which } from "../../scripts/basics/system.ts";
 import {
   bareBin,
   db,

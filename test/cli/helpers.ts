@@ -15,7 +15,7 @@ import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, inject } from "vitest";
-import { which } from "../../scripts/lib/system.ts";
+import { which } from "../../scripts/basics/system.ts";
 import { readJournal } from "../../src/migrations.ts";
 import { testPort } from "../helpers/ports.ts";
 

@@ -9,7 +9,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { processExists, which } from "../../scripts/lib/system.ts";
+import { processExists, which } from "../../scripts/basics/system.ts";
 import {
   db,
   MIGRATION_TAGS,

@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { which } from "../../scripts/lib/system.ts";
+import { which } from "../../scripts/basics/system.ts";
 import { makeServerDir, serverUser } from "../../src/postgres-cluster.ts";
 import { testPort } from "./ports.ts";
 

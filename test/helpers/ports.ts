@@ -8,7 +8,7 @@
 
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { portInUse, processExists } from "../../scripts/lib/system.ts";
+import { portInUse, processExists } from "../../scripts/basics/system.ts";
 import { freePort } from "../../src/testing/server.ts";
 
 const FIRST = 20_000;

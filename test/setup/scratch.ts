@@ -6,7 +6,7 @@
 
 import { chmodSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { processExists } from "../../scripts/lib/system.ts";
+import { processExists } from "../../scripts/basics/system.ts";
 import { reapNow, removeAtExit } from "../../src/testing/reaper.ts";
 import { memoryDir } from "../../src/testing/server.ts";
 

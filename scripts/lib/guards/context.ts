@@ -4,7 +4,6 @@
 
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { CliError, UsageError } from "../../cli/task.ts";
 import {
   findRepo,
   materialiseIndex,
@@ -13,7 +12,8 @@ import {
   resolveCommit,
   stagedChanges,
   treeFiles,
-} from "./git.ts";
+} from "../../basics/git.ts";
+import { CliError, UsageError } from "../../cli/task.ts";
 import { Scratch } from "./scratch.ts";
 import { type Context, DRIZZLE, type GitState, GUARDED_PATHS, type RefTree } from "./types.ts";
 

@@ -14,7 +14,7 @@ import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync
 import { delimiter, dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { readJournal } from "../../../src/migrations.ts";
-import { sh } from "../system.ts";
+import { sh } from "../../basics/system.ts";
 import { type Context, DRIZZLE } from "./types.ts";
 
 /** drizzle-kit's answer, with no terminal, to a question it needs to ask (a possible rename). */

@@ -1,4 +1,5 @@
-// Git, read only, for the guards and `db generate`: what a commit holds and what the index holds.
+// Git, read only, for the guards, branch following and `db generate`: what a commit holds and
+// what the index holds.
 // Nothing here writes to the working tree, the index or the refs: `ls-tree`, `ls-files`,
 // `cat-file` and `checkout-index --prefix` (without -u it does not even refresh the index's stat
 // data). Inside a hook, git's GIT_INDEX_FILE is inherited, so "the index" is the one being committed.
