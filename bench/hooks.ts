@@ -105,7 +105,7 @@ export const hooks: Measurement = {
     log(`schema commit stages ${staged.join(", ")}`);
     const schema = await commits(repo, "schema change");
     // The same commit with a schema drizzle-kit has never judged (a new comment each time): the
-    // drift rule cannot reuse a remembered verdict (scripts/lib/guards/drift-cache.ts).
+    // drift rule cannot reuse a remembered verdict (scripts/guards/drift-cache.ts).
     const fresh: number[] = [];
     for (let round = 0; round < ROUNDS; round++) {
       appendFileSync(schemaFile, `// bench: round ${round} ${Date.now()}\n`);

@@ -2,22 +2,15 @@ import { loadConfig, PACKAGE_ROOT } from "../basics/env.ts";
 import { explainPgError } from "../basics/pg.ts";
 import type { Command } from "../cli/command.ts";
 import { CliError, elapsed, info, ok, say, UsageError } from "../cli/task.ts";
-import { collisionsRule } from "../lib/guards/collisions.ts";
-import { prepare } from "../lib/guards/context.ts";
-import { drift } from "../lib/guards/drift.ts";
-import { history } from "../lib/guards/history.ts";
-import { integrity } from "../lib/guards/integrity.ts";
-import { squawk } from "../lib/guards/squawk.ts";
-import { transactions } from "../lib/guards/transactions.ts";
-import {
-  type Finding,
-  JOURNAL,
-  plural,
-  type Rule,
-  type RuleResult,
-  SUM,
-} from "../lib/guards/types.ts";
-import { driftCache, liveDrift } from "../lib/live-drift.ts";
+import { collisionsRule } from "../guards/collisions.ts";
+import { prepare } from "../guards/context.ts";
+import { drift } from "../guards/drift.ts";
+import { history } from "../guards/history.ts";
+import { integrity } from "../guards/integrity.ts";
+import { driftCache, liveDrift } from "../guards/live-drift.ts";
+import { squawk } from "../guards/squawk.ts";
+import { transactions } from "../guards/transactions.ts";
+import { type Finding, JOURNAL, plural, type Rule, type RuleResult, SUM } from "../guards/types.ts";
 
 /**
  * In the order their findings are printed (they run concurrently): a branch collision first, as

@@ -6,7 +6,7 @@ import { findRepo, readBlobs, resolveCommit, treeFiles } from "../basics/git.ts"
 import { interactive, sh } from "../basics/system.ts";
 import type { Command } from "../cli/command.ts";
 import { CliError, info, print, task, UsageError } from "../cli/task.ts";
-import { drizzleKit, NEEDS_TTY } from "../lib/guards/drift.ts";
+import { drizzleKit, NEEDS_TTY } from "../guards/drift.ts";
 
 export const DRIZZLE_KIT = drizzleKit(PACKAGE_ROOT);
 const DRIZZLE_KIT_BIN = join(PACKAGE_ROOT, "node_modules", "drizzle-kit", "bin.cjs");

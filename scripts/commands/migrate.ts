@@ -6,8 +6,8 @@ import { type Config, isLocalHost, loadConfig, PACKAGE_ROOT } from "../basics/en
 import { explainPgError } from "../basics/pg.ts";
 import type { Command } from "../cli/command.ts";
 import { CliError, info, print, task } from "../cli/task.ts";
+import { squawkFiles, type Violation } from "../guards/squawk.ts";
 import { followCheckout, rememberAppliedSql, saveBeforeMigrating } from "../lib/branch-copies.ts";
-import { squawkFiles, type Violation } from "../lib/guards/squawk.ts";
 import { explainRefusal } from "../lib/refusals.ts";
 
 export interface ApplyOptions {

@@ -10,8 +10,8 @@ import { which } from "../basics/system.ts";
 import type { Command } from "../cli/command.ts";
 import { redact } from "../cli/redact.ts";
 import { print, say } from "../cli/task.ts";
+import { type DriftReport, driftCache, liveDrift } from "../guards/live-drift.ts";
 import { type SavedCopy, savedCopies } from "../lib/branch-copies.ts";
-import { type DriftReport, driftCache, liveDrift } from "../lib/live-drift.ts";
 import { describeUnknown } from "../lib/migration-origin.ts";
 
 interface Status {
@@ -19,7 +19,7 @@ interface Status {
   backend: string | null;
   postgres: { url: string; healthy: boolean; version: string | null; reason?: string };
   redis: { url: string | null; healthy: boolean; reason?: string };
-  /** The live schema against its applied migrations replayed (scripts/lib/live-drift.ts). */
+  /** The live schema against its applied migrations replayed (scripts/guards/live-drift.ts). */
   drift?: DriftReport;
   /** Saved copies of the local database (scripts/lib/branch-copies.ts), when there are any. */
   copies?: SavedCopy[];

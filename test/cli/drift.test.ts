@@ -1,4 +1,4 @@
-// Drift of a live database (scripts/lib/live-drift.ts) through `db check --database` and
+// Drift of a live database (scripts/guards/live-drift.ts) through `db check --database` and
 // `db status`, as processes: a database altered by hand is caught, one line per difference, and a
 // role that may not CREATE DATABASE gets its migrations replayed in a throwaway local server.
 

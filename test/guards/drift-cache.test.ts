@@ -15,10 +15,10 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { DriftCache } from "../../scripts/lib/guards/drift-cache.ts";
-import { inProcessWithInputs, latestSnapshot } from "../../scripts/lib/guards/drift-compare.ts";
-import { Scratch } from "../../scripts/lib/guards/scratch.ts";
-import type { Context } from "../../scripts/lib/guards/types.ts";
+import { DriftCache } from "../../scripts/guards/drift-cache.ts";
+import { inProcessWithInputs, latestSnapshot } from "../../scripts/guards/drift-compare.ts";
+import { Scratch } from "../../scripts/guards/scratch.ts";
+import type { Context } from "../../scripts/guards/types.ts";
 import { copyProject } from "../helpers/project-copy.ts";
 
 const dirs: string[] = [];

@@ -7,9 +7,9 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { byCli, inProcess, type Verdict } from "../../scripts/lib/guards/drift-compare.ts";
-import { Scratch } from "../../scripts/lib/guards/scratch.ts";
-import type { Context } from "../../scripts/lib/guards/types.ts";
+import { byCli, inProcess, type Verdict } from "../../scripts/guards/drift-compare.ts";
+import { Scratch } from "../../scripts/guards/scratch.ts";
+import type { Context } from "../../scripts/guards/types.ts";
 import { copyProject } from "../helpers/project-copy.ts";
 
 const dirs: string[] = [];

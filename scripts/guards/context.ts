@@ -12,8 +12,8 @@ import {
   resolveCommit,
   stagedChanges,
   treeFiles,
-} from "../../basics/git.ts";
-import { CliError, UsageError } from "../../cli/task.ts";
+} from "../basics/git.ts";
+import { CliError, UsageError } from "../cli/task.ts";
 import { Scratch } from "./scratch.ts";
 import { type Context, DRIZZLE, type GitState, GUARDED_PATHS, type RefTree } from "./types.ts";
 

@@ -6,7 +6,7 @@
 // keep the mainline's drizzle/ and generate this branch's migration again on top of it.
 
 import { readdirSync } from "node:fs";
-import { readJournal } from "../../../src/migrations.ts";
+import { readJournal } from "../../src/migrations.ts";
 import { type Context, DRIZZLE, type Finding, type Rule, SUM } from "./types.ts";
 
 const indexOf = (tag: string) => tag.split("_")[0] ?? tag;

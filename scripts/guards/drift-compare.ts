@@ -13,8 +13,8 @@
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { delimiter, dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { readJournal } from "../../../src/migrations.ts";
-import { sh } from "../../basics/system.ts";
+import { readJournal } from "../../src/migrations.ts";
+import { sh } from "../basics/system.ts";
 import { type Context, DRIZZLE } from "./types.ts";
 
 /** drizzle-kit's answer, with no terminal, to a question it needs to ask (a possible rename). */

@@ -7,7 +7,7 @@
 
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { readJournal } from "../../../src/migrations.ts";
+import { readJournal } from "../../src/migrations.ts";
 import { DriftCache } from "./drift-cache.ts";
 import { byCli, CONFIG, inProcessWithInputs, latestSnapshot } from "./drift-compare.ts";
 import { type Context, type Finding, type Rule, snapshotOf, UNTOUCHED } from "./types.ts";

@@ -6,7 +6,7 @@
 
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { readJournal } from "../../../src/migrations.ts";
+import { readJournal } from "../../src/migrations.ts";
 import { type Context, JOURNAL, type RefTree, sqlOf } from "./types.ts";
 
 const committedTags = (ref: RefTree | undefined): Set<string> => {

@@ -5,8 +5,8 @@
 
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { parseSum, SUM_FILE, type SumLine } from "../../../src/integrity.ts";
-import { type Journal, readJournal } from "../../../src/migrations.ts";
+import { parseSum, SUM_FILE, type SumLine } from "../../src/integrity.ts";
+import { type Journal, readJournal } from "../../src/migrations.ts";
 import { collidingGroups } from "./collisions.ts";
 import {
   type Context,

@@ -3,8 +3,8 @@
 // that is not committed yet and changed since `db generate` recorded it gets the right advice:
 // record it again, rather than restore it.
 
-import { type IntegrityFinding, parseSum, verifyIntegrity } from "../../../src/integrity.ts";
-import { readJournal } from "../../../src/migrations.ts";
+import { type IntegrityFinding, parseSum, verifyIntegrity } from "../../src/integrity.ts";
+import { readJournal } from "../../src/migrations.ts";
 import { type Context, DRIZZLE, type Finding, JOURNAL, plural, type Rule, SUM } from "./types.ts";
 
 /** The reason a JSON file failed to parse, without the absolute path of a scratch folder. */

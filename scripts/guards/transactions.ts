@@ -11,7 +11,7 @@
 // the migrator's refusal says what to do. Without git nothing can be told apart as new: skipped.
 
 import { readFileSync } from "node:fs";
-import { NO_TRANSACTION_MARKER, transactionControl } from "../../../src/migrations.ts";
+import { NO_TRANSACTION_MARKER, transactionControl } from "../../src/migrations.ts";
 import { newMigrations } from "./new-migrations.ts";
 import { type Finding, plural, type Rule, sqlOf } from "./types.ts";
 

@@ -7,9 +7,9 @@
 
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { NO_TRANSACTION_MARKER } from "../../../src/migrations.ts";
-import { sh } from "../../basics/system.ts";
-import { errorLine } from "../../cli/task.ts";
+import { NO_TRANSACTION_MARKER } from "../../src/migrations.ts";
+import { sh } from "../basics/system.ts";
+import { errorLine } from "../cli/task.ts";
 import { newMigrations } from "./new-migrations.ts";
 import { type Context, type Finding, plural, type Rule, sqlOf, UNTOUCHED } from "./types.ts";
 

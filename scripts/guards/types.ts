@@ -1,7 +1,7 @@
 // What every guard of `db check` sees and returns. One module per rule in this folder; the
 // command (scripts/commands/check.ts) prepares the Context, runs the rules and prints the results.
 
-import type { Repo } from "../../basics/git.ts";
+import type { Repo } from "../basics/git.ts";
 import type { Scratch } from "./scratch.ts";
 
 export interface Finding {
