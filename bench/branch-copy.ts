@@ -1,4 +1,4 @@
-// 8. What the database following the branch costs (scripts/lib/branch-copies.ts): a copy is
+// 8. What the database following the branch costs (scripts/branches/branch-copies.ts): a copy is
 //    `CREATE DATABASE … TEMPLATE … STRATEGY FILE_COPY` (taken before `db up` migrates), a switch is
 //    two `ALTER DATABASE … RENAME`. Measured on a cluster with the settings `db up` uses (fsync on,
 //    unlike the test server), at several database sizes: FILE_COPY with file_copy_method = clone

@@ -199,7 +199,7 @@ async function upPostgres(
       settings: {
         listen_addresses: address,
         cluster_name: clusterName(config.root),
-        // Branch copies (scripts/lib/branch-copies.ts) by copy_file_range: a reflink where the
+        // Branch copies (scripts/branches/branch-copies.ts) by copy_file_range: a reflink where the
         // filesystem has them. Linux only: macOS's clone fails outright off APFS.
         ...(platform() === "linux" ? { file_copy_method: "clone" } : {}),
       },

@@ -4,16 +4,20 @@ import { migrate, migrationStatus, refusalOf } from "../../src/migrator.ts";
 import { requireOwnServer } from "../backends/ownership.ts";
 import { type Config, isLocalHost, loadConfig, PACKAGE_ROOT } from "../basics/env.ts";
 import { explainPgError } from "../basics/pg.ts";
+import {
+  followCheckout,
+  rememberAppliedSql,
+  saveBeforeMigrating,
+} from "../branches/branch-copies.ts";
+import { explainRefusal } from "../branches/refusals.ts";
 import type { Command } from "../cli/command.ts";
 import { CliError, info, print, task } from "../cli/task.ts";
 import { squawkFiles, type Violation } from "../guards/squawk.ts";
-import { followCheckout, rememberAppliedSql, saveBeforeMigrating } from "../lib/branch-copies.ts";
-import { explainRefusal } from "../lib/refusals.ts";
 
 export interface ApplyOptions {
   /**
-   * `db up`: first make the local database fit this checkout (scripts/lib/branch-copies.ts), and
-   * save a copy before applying anything. Never for a non-local DATABASE_URL.
+   * `db up`: first make the local database fit this checkout (scripts/branches/branch-copies.ts),
+   * and save a copy before applying anything. Never for a non-local DATABASE_URL.
    */
   follow?: boolean;
 }

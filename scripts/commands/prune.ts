@@ -1,10 +1,10 @@
 import { loadConfig, requireLocal } from "../basics/env.ts";
 import { probePostgres } from "../basics/pg.ts";
+import { copiesToPrune, dropCopies } from "../branches/branch-copies.ts";
 import { withStackLock } from "../checkout/stack-lock.ts";
 import type { Command } from "../cli/command.ts";
 import { confirm } from "../cli/confirm.ts";
 import { CliError, info, print } from "../cli/task.ts";
-import { copiesToPrune, dropCopies } from "../lib/branch-copies.ts";
 
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 

@@ -7,12 +7,12 @@ import { type Config, isLocalHost, loadConfig } from "../basics/env.ts";
 import { probePostgres } from "../basics/pg.ts";
 import { pingRedis, type RedisHealth } from "../basics/redis.ts";
 import { which } from "../basics/system.ts";
+import { type SavedCopy, savedCopies } from "../branches/branch-copies.ts";
+import { describeUnknown } from "../branches/migration-origin.ts";
 import type { Command } from "../cli/command.ts";
 import { redact } from "../cli/redact.ts";
 import { print, say } from "../cli/task.ts";
 import { type DriftReport, driftCache, liveDrift } from "../guards/live-drift.ts";
-import { type SavedCopy, savedCopies } from "../lib/branch-copies.ts";
-import { describeUnknown } from "../lib/migration-origin.ts";
 
 interface Status {
   /** The backend of the last `db up` here; "external" for a non-local DATABASE_URL; null: none yet. */
@@ -21,7 +21,7 @@ interface Status {
   redis: { url: string | null; healthy: boolean; reason?: string };
   /** The live schema against its applied migrations replayed (scripts/guards/live-drift.ts). */
   drift?: DriftReport;
-  /** Saved copies of the local database (scripts/lib/branch-copies.ts), when there are any. */
+  /** Saved copies of the local database (scripts/branches/branch-copies.ts), when there are any. */
   copies?: SavedCopy[];
   migrations: {
     applied: string[];

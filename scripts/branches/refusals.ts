@@ -1,6 +1,7 @@
 // The migrator's refusals, explained for a person at this checkout: the migration by its tag
 // (an unknown one looked up in git: "0003_add_x, on branch feat/x") and the command that fixes it.
-// The library's own message stays as it is for callers without git or a CLI.
+// The library's own message stays as it is for callers without git or a CLI. Here, beside the
+// branch copies and migration origins, because both answers come from them.
 
 import { MigrationError } from "../../src/migrator.ts";
 import { type Config, isLocalHost } from "../basics/env.ts";
