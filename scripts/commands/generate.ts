@@ -10,7 +10,7 @@ import { drizzleKit, NEEDS_TTY } from "../guards/drift.ts";
 
 export const DRIZZLE_KIT = drizzleKit(PACKAGE_ROOT);
 const DRIZZLE_KIT_BIN = join(PACKAGE_ROOT, "node_modules", "drizzle-kit", "bin.cjs");
-const ANSWERING = join(PACKAGE_ROOT, "scripts", "lib", "drizzle-kit-answers.mjs");
+const ANSWERING = join(PACKAGE_ROOT, "scripts", "commands", "drizzle-kit-answers.mjs");
 
 interface Answer {
   entity: "column" | "table";
@@ -141,7 +141,7 @@ Run it again after editing a migration that is not committed yet (a --custom one
     } else {
       await task("drizzle-kit generate", async () => {
         // drizzle-kit in a wrapper that answers its rename questions from --rename/--create and
-        // stops at any other (scripts/lib/drizzle-kit-answers.mjs); stdin closed.
+        // stops at any other (scripts/commands/drizzle-kit-answers.mjs); stdin closed.
         const result = await sh({
           cwd: PACKAGE_ROOT,
           input: "",
