@@ -4,38 +4,20 @@ import { explainPgError } from "../basics/pg.ts";
 import type { Command } from "../cli/command.ts";
 import { task } from "../cli/task.ts";
 
-/** Insert the development data; rows already there (same fixed ids) are left alone. */
+/** Insert the development data (src/testing/seed.ts); rows already there are left alone. */
 export async function seedDatabase(config: Config): Promise<void> {
   // Loaded here, not at the top: drizzle and the schema double the start-up time of every
   // other command, and `db up` has to be fast.
-  const [{ createDb, closeDb }, schema, data] = await Promise.all([
+  const [{ createDb, closeDb }, { seed }] = await Promise.all([
     import("../../src/client.ts"),
-    import("../../src/schema/index.ts"),
-    import("../lib/seed-data.ts"),
+    import("../../src/testing/seed.ts"),
   ]);
   const { database } = config.postgres;
   await task(`Seeding ${database}`, async (step) => {
     await requireOwnServer(config);
     const db = createDb(config.postgres.url, { max: 1 });
     try {
-      const total = await db.transaction(async (tx) => {
-        // Parents before children: the foreign keys and the spec_versions actor trigger need them.
-        const steps = [
-          () => tx.insert(schema.users).values(data.users).onConflictDoNothing(),
-          () => tx.insert(schema.teams).values(data.teams).onConflictDoNothing(),
-          () => tx.insert(schema.teamMembers).values(data.teamMembers).onConflictDoNothing(),
-          () => tx.insert(schema.specs).values(data.specs).onConflictDoNothing(),
-          () => tx.insert(schema.agentRuns).values(data.agentRuns).onConflictDoNothing(),
-          () => tx.insert(schema.specVersions).values(data.specVersions).onConflictDoNothing(),
-          () => tx.insert(schema.tasks).values(data.tasks).onConflictDoNothing(),
-          () => tx.insert(schema.artifacts).values(data.artifacts).onConflictDoNothing(),
-          () => tx.insert(schema.auditLog).values(data.auditLog).onConflictDoNothing(),
-          () => tx.insert(schema.apiKeys).values(data.apiKeys).onConflictDoNothing(),
-        ];
-        let inserted = 0;
-        for (const insert of steps) inserted += (await insert()).count;
-        return inserted;
-      });
+      const total = await seed(db);
       step.done(
         total > 0
           ? `Seeded ${database}: ${total} rows`

@@ -1,9 +1,12 @@
-// Development data for `db seed`: a small, complete picture of the domain — two people in a team,
-// a spec with two versions (one by a person, one by an agent run), the run, its tasks with
+// Development and test data: a small, complete picture of the domain — two people in a team, a
+// spec with two versions (one by a person, one by an agent run), the run, its tasks with
 // dependencies, what it produced, the audit trail and an API key. Fixed ids and timestamps make it
 // deterministic, so seeding twice changes nothing and tests and screenshots can rely on it.
+// `db seed` inserts it into the local database; other packages of the platform insert the same
+// picture into their test databases: `await seed(t.db)` (exported by @kata/db/testing).
 
-import { hashApiKey } from "../../src/api-keys.ts";
+import { hashApiKey } from "../api-keys.ts";
+import type { Database } from "../client.ts";
 import type {
   NewAgentRun,
   NewApiKey,
@@ -16,7 +19,8 @@ import type {
   NewTeamMember,
   NewUser,
   SpecContent,
-} from "../../src/schema/index.ts";
+} from "../schema/index.ts";
+import * as schema from "../schema/index.ts";
 
 /** Recognisable fixed ids: 5eed…-<table>-…-<n>. */
 const id = (table: number, n: number) =>
@@ -51,21 +55,21 @@ const content: SpecContent = {
   taskIds: [ids.taskSchema, ids.taskApi, ids.taskTests],
 };
 
-export const users: NewUser[] = [
+const users: NewUser[] = [
   { id: ids.ada, email: "ada@example.com", name: "Ada Lovelace", createdAt: at(0) },
   { id: ids.grace, email: "grace@example.com", name: "Grace Hopper", createdAt: at(1) },
 ];
 
-export const teams: NewTeam[] = [
+const teams: NewTeam[] = [
   { id: ids.team, name: "Core Platform", slug: "core-platform", createdAt: at(2) },
 ];
 
-export const teamMembers: NewTeamMember[] = [
+const teamMembers: NewTeamMember[] = [
   { userId: ids.ada, teamId: ids.team, role: "admin", createdAt: at(2) },
   { userId: ids.grace, teamId: ids.team, role: "member", createdAt: at(3) },
 ];
 
-export const specs: NewSpec[] = [
+const specs: NewSpec[] = [
   {
     id: ids.spec,
     teamId: ids.team,
@@ -78,7 +82,7 @@ export const specs: NewSpec[] = [
   },
 ];
 
-export const agentRuns: NewAgentRun[] = [
+const agentRuns: NewAgentRun[] = [
   {
     id: ids.run,
     specId: ids.spec,
@@ -93,7 +97,7 @@ export const agentRuns: NewAgentRun[] = [
 ];
 
 /** Version 1 by Ada; version 2 by the agent run (its actor must be a run of the same spec). */
-export const specVersions: NewSpecVersion[] = [
+const specVersions: NewSpecVersion[] = [
   {
     id: id(6, 1),
     specId: ids.spec,
@@ -116,7 +120,7 @@ export const specVersions: NewSpecVersion[] = [
   },
 ];
 
-export const tasks: NewTask[] = [
+const tasks: NewTask[] = [
   {
     id: ids.taskSchema,
     specId: ids.spec,
@@ -147,7 +151,7 @@ export const tasks: NewTask[] = [
   },
 ];
 
-export const artifacts: NewArtifact[] = [
+const artifacts: NewArtifact[] = [
   {
     id: id(7, 1),
     agentRunId: ids.run,
@@ -166,7 +170,7 @@ export const artifacts: NewArtifact[] = [
   },
 ];
 
-export const auditLog: NewAuditEntry[] = [
+const auditLog: NewAuditEntry[] = [
   {
     id: id(8, 1),
     teamId: ids.team,
@@ -184,7 +188,7 @@ export const auditLog: NewAuditEntry[] = [
   },
 ];
 
-export const apiKeys: NewApiKey[] = [
+const apiKeys: NewApiKey[] = [
   {
     id: id(9, 1),
     teamId: ids.team,
@@ -195,3 +199,29 @@ export const apiKeys: NewApiKey[] = [
     createdAt: at(5),
   },
 ];
+
+/**
+ * Insert the picture into a database migrated to this package's schema, in one transaction;
+ * rows already there (the same fixed ids) are left alone. Resolves with the number of rows
+ * inserted: 0 when it was there already.
+ */
+export async function seed(db: Database): Promise<number> {
+  return db.transaction(async (tx) => {
+    // Parents before children: the foreign keys and the spec_versions actor trigger need them.
+    const steps = [
+      () => tx.insert(schema.users).values(users).onConflictDoNothing(),
+      () => tx.insert(schema.teams).values(teams).onConflictDoNothing(),
+      () => tx.insert(schema.teamMembers).values(teamMembers).onConflictDoNothing(),
+      () => tx.insert(schema.specs).values(specs).onConflictDoNothing(),
+      () => tx.insert(schema.agentRuns).values(agentRuns).onConflictDoNothing(),
+      () => tx.insert(schema.specVersions).values(specVersions).onConflictDoNothing(),
+      () => tx.insert(schema.tasks).values(tasks).onConflictDoNothing(),
+      () => tx.insert(schema.artifacts).values(artifacts).onConflictDoNothing(),
+      () => tx.insert(schema.auditLog).values(auditLog).onConflictDoNothing(),
+      () => tx.insert(schema.apiKeys).values(apiKeys).onConflictDoNothing(),
+    ];
+    let inserted = 0;
+    for (const insert of steps) inserted += (await insert()).count;
+    return inserted;
+  });
+}
