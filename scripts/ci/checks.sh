@@ -8,6 +8,9 @@ cd "$(dirname "$0")/../.."
 
 check_typecheck() { npm run --silent typecheck; }
 check_lint() { npm run --silent lint; }
+# Imports run one way between the rooms of scripts/, src/ never imports scripts/, no cycles
+# (.dependency-cruiser.cjs, docs/internals.md).
+check_deps() { npm run --silent deps; }
 check_test() { npm test; }
 # The migration guards on the whole tree (no database; without .git, e.g. in the Nix sandbox,
 # the git-based rules are skipped with a note).
@@ -22,7 +25,7 @@ check_compose() { npx tsx scripts/validate-compose.ts; }
 check_doctest() { npx tsx scripts/ci/doctest.ts; }
 
 # The flake builds one check per name of this line (flake.nix reads it); `ci_only` are .ci/run's.
-all=(typecheck lint test dbcheck compose)
+all=(typecheck lint deps test dbcheck compose)
 ci_only=(doctest)
 if (($#)); then selected=("$@"); else selected=("${all[@]}" "${ci_only[@]}"); fi
 for name in "${selected[@]}"; do
