@@ -40,11 +40,12 @@ passed in PGPASSWORD, never on the command line).`,
     }
     const url = new URL(config.postgres.url);
     url.password = "";
-    // psql's connection is the command's second: it gets what the probe left of the deadline.
-    // libpq counts whole seconds, and waits at least 2 (a 1 means 2).
+    // psql's connection is the command's second: it gets what the probe left of the deadline,
+    // rounded down, since libpq counts whole seconds and rounding up would wait past the
+    // deadline. libpq waits at least 2 s (a 1 means 2): the one case that may overrun it.
     const left = currentConnectDeadline(config.postgres.url)?.leftMs();
     if (left !== undefined) {
-      url.searchParams.set("connect_timeout", String(Math.max(2, Math.ceil(left / 1000))));
+      url.searchParams.set("connect_timeout", String(Math.max(2, Math.floor(left / 1000))));
     }
     return interactive(psql, [url.toString(), ...args._], { PGPASSWORD: config.postgres.password });
   },
