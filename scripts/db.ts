@@ -1,44 +1,13 @@
 // `db`: the local database stack of @kata/db in one command. One module per subcommand in
-// scripts/commands/; this file is only the table, the argument check and the exit code.
+// scripts/commands/, listed in scripts/commands/table.ts; this file is only the help, the argument
+// check and the exit code. Light: a command's implementation, and src/connection.ts (postgres),
+// are imported only once the command line is known to be good (docs/internals.md, "Start-up").
 // Reached as `npm run db -- <cmd>` and, with scripts/bin on PATH (Nix shell, direnv), `db <cmd>`.
 
 import { parseArgs } from "node:util";
-import { withConnectDeadline } from "../src/connection.ts";
 import type { Args, Command } from "./cli/command.ts";
 import { print, report, say, UsageError } from "./cli/task.ts";
-import check from "./commands/check.ts";
-import down from "./commands/down.ts";
-import follow from "./commands/follow.ts";
-import generate from "./commands/generate.ts";
-import logs from "./commands/logs.ts";
-import migrate from "./commands/migrate.ts";
-import prune from "./commands/prune.ts";
-import psql from "./commands/psql.ts";
-import redisCli from "./commands/redis-cli.ts";
-import reset from "./commands/reset.ts";
-import roles from "./commands/roles.ts";
-import seed from "./commands/seed.ts";
-import status from "./commands/status.ts";
-import sum from "./commands/sum.ts";
-import up from "./commands/up.ts";
-
-const commands: Command[] = [
-  up,
-  down,
-  status,
-  migrate,
-  generate,
-  sum,
-  check,
-  reset,
-  seed,
-  roles,
-  follow,
-  prune,
-  psql,
-  redisCli,
-  logs,
-];
+import { commands } from "./commands/table.ts";
 
 const HELP = `db — PostgreSQL + Redis for @kata/db, with or without Docker
 
@@ -116,9 +85,15 @@ async function main(argv: string[]): Promise<number> {
       print(`${command.help}\n`);
       return 0;
     }
+    const args = parse(command, rest);
+    command.before?.(args);
+    const [{ default: runner }, { withConnectDeadline }] = await Promise.all([
+      command.load(),
+      import("../src/connection.ts"),
+    ]);
     // One connect deadline for all the command's connections (src/connection.ts): against a
     // server that does not answer, a command ends after it, however often it would connect.
-    return (await withConnectDeadline(() => command.run(parse(command, rest)))) ?? 0;
+    return (await withConnectDeadline(() => runner.run(args))) ?? 0;
   } catch (error) {
     return report(error);
   }

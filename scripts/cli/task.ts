@@ -2,7 +2,7 @@
 // on a terminal, a plain line otherwise, then ✔ or ✖ with the elapsed time), and errors that end
 // as one redacted line with a non-zero exit. The stack trace only with DEBUG set.
 
-import { chalk, ProcessOutput } from "zx/core";
+import { stderrColour as colour } from "./colour.ts";
 import { redact } from "./redact.ts";
 
 /** An expected failure: bad input, a refusal, a missing tool. The message says what to do. */
@@ -42,17 +42,29 @@ export const say = (line: string): void =>
 /** A result line on stdout. */
 export const print = (line: string): void => void process.stdout.write(`${redact(line)}\n`);
 
-export const ok = (line: string) => say(`${chalk.green("✔")} ${line}`);
-export const warn = (line: string) => say(`${chalk.yellow("⚠")} ${line}`);
-export const info = (line: string) => say(`${chalk.dim("•")} ${line}`);
+export const ok = (line: string) => say(`${colour.green("✔")} ${line}`);
+export const warn = (line: string) => say(`${colour.yellow("⚠")} ${line}`);
+export const info = (line: string) => say(`${colour.dim("•")} ${line}`);
 
 export const elapsed = (ms: number) =>
   ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
 
+/**
+ * A finished child process as zx reports it (its ProcessOutput, thrown or returned with nothrow):
+ * told by its shape, so that this frame needs no zx (loading it cost every `db` call ~50 ms).
+ */
+function isProcessOutput(
+  error: unknown,
+): error is { stdout: string; stderr: string; exitCode: number | null } {
+  if (typeof error !== "object" || error === null) return false;
+  const e = error as Record<string, unknown>;
+  return typeof e.stdout === "string" && typeof e.stderr === "string" && "exitCode" in e;
+}
+
 /** The one line a failure is reduced to: a tool's last stderr line, or the message's first. */
 export function errorLine(error: unknown): string {
   if (error instanceof ReportedError) return error.message;
-  if (error instanceof ProcessOutput) {
+  if (isProcessOutput(error)) {
     const last = (text: string) =>
       text
         .split("\n")
@@ -94,12 +106,12 @@ export async function task<T>(label: string, fn: (step: Step) => Promise<T>): Pr
     const result = process.stderr.isTTY
       ? await spinner(redact(label), () => fn(step))
       : await fn(step);
-    ok(`${doneLabel} ${chalk.dim(elapsed(performance.now() - started))}`);
+    ok(`${doneLabel} ${colour.dim(elapsed(performance.now() - started))}`);
     return result;
   } catch (error) {
     if (error instanceof ReportedError) throw error;
     say(
-      `${chalk.red("✖")} ${label}: ${errorLine(error)} ${chalk.dim(elapsed(performance.now() - started))}`,
+      `${colour.red("✖")} ${label}: ${errorLine(error)} ${colour.dim(elapsed(performance.now() - started))}`,
     );
     throw new ReportedError(error);
   }
@@ -108,7 +120,7 @@ export async function task<T>(label: string, fn: (step: Step) => Promise<T>): Pr
 /** Print a failure (once), and return the exit code for it. */
 export function report(error: unknown): number {
   const cause = error instanceof ReportedError ? error.original : error;
-  if (!(error instanceof ReportedError)) say(`${chalk.red("✖")} ${errorLine(error)}`);
+  if (!(error instanceof ReportedError)) say(`${colour.red("✖")} ${errorLine(error)}`);
   if (process.env.DEBUG) {
     for (let e = cause; e instanceof Error; e = e.cause) say(e.stack ?? e.message);
   }

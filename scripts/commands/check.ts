@@ -1,7 +1,7 @@
 import { loadConfig, PACKAGE_ROOT } from "../basics/env.ts";
 import { explainPgError } from "../basics/pg.ts";
-import type { Command } from "../cli/command.ts";
-import { CliError, elapsed, info, ok, say, UsageError } from "../cli/task.ts";
+import type { Runner } from "../cli/command.ts";
+import { CliError, elapsed, info, ok, say } from "../cli/task.ts";
 import { collisionsRule } from "../guards/collisions.ts";
 import { prepare } from "../guards/context.ts";
 import { drift } from "../guards/drift.ts";
@@ -11,6 +11,7 @@ import { driftCache, liveDrift } from "../guards/live-drift.ts";
 import { squawk } from "../guards/squawk.ts";
 import { transactions } from "../guards/transactions.ts";
 import { type Finding, JOURNAL, plural, type Rule, type RuleResult, SUM } from "../guards/types.ts";
+import { baseRef } from "./flags.ts";
 
 /**
  * In the order their findings are printed (they run concurrently): a branch collision first, as
@@ -71,41 +72,14 @@ async function checkDatabase(): Promise<number> {
 }
 
 export default {
-  name: "check",
-  summary: "the migration guards, for CI and the pre-commit hook (--staged: the index)",
-  help: `Usage: db check [--staged] [--base REF]
-
-Checks drizzle/ and src/schema and exits 1 on any finding, each printed on one line with the file
-and the fix. Never prompts, never changes the working tree or the index; needs no database.
-  collisions  no two migrations from two branches share an index or go back in time
-  integrity   drizzle/ agrees with drizzle/migrations.sum; the journal is consistent
-  history     migrations committed in HEAD (and REF) are unchanged: SQL, snapshot, journal
-              entry, migrations.sum line — not edited, deleted, renamed or reordered
-  schema      src/schema matches the latest snapshot (no schema change without a migration,
-              renames included)
-  squawk      new migrations hold no dangerous operation (.squawk.toml); acknowledge one on
-              purpose with \`-- squawk-ignore <rule>\` on the line before the statement
-  transactions  new migrations hold no BEGIN/COMMIT of their own (the migrator runs each file
-              in its own transaction), unless marked \`-- kata:no-transaction\`
-Without git (e.g. the Nix sandbox) history, squawk and transactions are skipped, with a note.
-
---staged    check the index (what is about to be committed), not the working tree; the schema
-            and squawk rules run only when a staged path is under src/schema, drizzle/,
-            drizzle.config.ts or .squawk.toml. Run by .husky/pre-commit.
---base REF  also compare with REF (e.g. origin/main), and lint every migration not in REF
---database  instead: the drift of DATABASE_URL's live schema from its applied migrations
-            (replayed into a scratch database; \`db status\` reports the same), one line each`,
-  flags: { boolean: ["staged", "database"], string: ["base"] },
   async run(args) {
     if (args.database) return checkDatabase();
-    if (args.base !== undefined && (typeof args.base !== "string" || args.base === "")) {
-      throw new UsageError("--base takes a git ref, e.g. --base origin/main");
-    }
+    const base = baseRef(args);
     const started = performance.now();
     const ctx = await prepare({
       packageRoot: PACKAGE_ROOT,
       staged: Boolean(args.staged),
-      base: args.base as string | undefined,
+      base,
     });
     let results: RuleResult[];
     try {
@@ -138,4 +112,4 @@ Without git (e.g. the Nix sandbox) history, squawk and transactions are skipped,
     const then = ctx.staged ? "; after fixing, stage the files (`git add`) and commit again" : "";
     throw new CliError(`db check: ${plural(findings.length, "finding")} in ${what}${then} ${time}`);
   },
-} satisfies Command;
+} satisfies Runner;

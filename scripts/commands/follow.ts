@@ -5,7 +5,7 @@ import { isLocalHost, loadConfig, PACKAGE_ROOT, projectRoot } from "../basics/en
 import { findRepo, git } from "../basics/git.ts";
 import { probePostgres } from "../basics/pg.ts";
 import { withStackLock } from "../checkout/stack-lock.ts";
-import type { Command } from "../cli/command.ts";
+import type { Runner } from "../cli/command.ts";
 import { info } from "../cli/task.ts";
 import { applyMigrations } from "./migrate.ts";
 
@@ -21,15 +21,6 @@ async function midRebase(): Promise<boolean> {
 }
 
 export default {
-  name: "follow",
-  summary: "make the local database fit this checkout (git's post-checkout hook runs it)",
-  help: `Usage: db follow
-
-What \`db up\` does to the database after a branch switch, without starting anything: when the
-local database has migrations this checkout does not have (or an uncommitted one was edited),
-it is kept aside as its branch's copy and the copy that fits this checkout comes back; then
-pending migrations are applied. .husky/post-checkout runs it after every branch checkout. Does
-nothing (exit 0) when there is no local stack here, it is not running, or a rebase is under way.`,
   async run() {
     const root = projectRoot();
     if (!existsSync(join(root, ".env"))) return 0;
@@ -48,4 +39,4 @@ nothing (exit 0) when there is no local stack here, it is not running, or a reba
       return 0;
     });
   },
-} satisfies Command;
+} satisfies Runner;

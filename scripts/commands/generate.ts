@@ -4,47 +4,14 @@ import { readJournal } from "../../src/migrations.ts";
 import { PACKAGE_ROOT } from "../basics/env.ts";
 import { findRepo, readBlobs, resolveCommit, treeFiles } from "../basics/git.ts";
 import { interactive, sh } from "../basics/system.ts";
-import type { Command } from "../cli/command.ts";
-import { CliError, info, print, task, UsageError } from "../cli/task.ts";
+import type { Runner } from "../cli/command.ts";
+import { CliError, info, print, task } from "../cli/task.ts";
 import { drizzleKit, NEEDS_TTY } from "../guards/drift.ts";
+import { generateAnswers, migrationName } from "./flags.ts";
 
 export const DRIZZLE_KIT = drizzleKit(PACKAGE_ROOT);
 const DRIZZLE_KIT_BIN = join(PACKAGE_ROOT, "node_modules", "drizzle-kit", "bin.cjs");
 const ANSWERING = join(PACKAGE_ROOT, "scripts", "commands", "drizzle-kit-answers.mjs");
-
-interface Answer {
-  entity: "column" | "table";
-  table?: string;
-  /** Renamed from; absent: created. */
-  from?: string;
-  to: string;
-}
-
-const list = (value: unknown): string[] =>
-  value === undefined ? [] : (Array.isArray(value) ? value : [value]).map(String);
-
-/** `--rename teams.slug=handle` (a column), `--rename teams=groups` (a table), `--create teams.handle`. */
-function parseAnswers(renames: string[], creates: string[]): Answer[] {
-  const name = "[A-Za-z_][A-Za-z0-9_$]*";
-  return [
-    ...renames.map((flag): Answer => {
-      const column = new RegExp(`^(${name})\\.(${name})=(${name})$`).exec(flag);
-      if (column)
-        return { entity: "column", table: column[1], from: column[2], to: column[3] as string };
-      const table = new RegExp(`^(${name})=(${name})$`).exec(flag);
-      if (table) return { entity: "table", from: table[1], to: table[2] as string };
-      throw new UsageError(
-        `--rename takes table.old_column=new_column or old_table=new_table, not '${flag}'`,
-      );
-    }),
-    ...creates.map((flag): Answer => {
-      const column = new RegExp(`^(${name})\\.(${name})$`).exec(flag);
-      if (column) return { entity: "column", table: column[1], to: column[2] as string };
-      if (new RegExp(`^${name}$`).test(flag)) return { entity: "table", to: flag };
-      throw new UsageError(`--create takes table.new_column or new_table, not '${flag}'`);
-    }),
-  ];
-}
 
 interface Question {
   entity: string;
@@ -101,39 +68,14 @@ async function updateIntegrityFile(): Promise<void> {
 }
 
 export default {
-  name: "generate",
-  summary:
-    "drizzle-kit generate from src/schema (+ the integrity file); never prompts without a TTY",
-  help: `Usage: db generate [--name NAME] [--custom] [--rename table.old=new | old=new]…
-
-Generates the SQL migration for the changes in src/schema with drizzle-kit (into drizzle/ of this
-package) and records it in drizzle/migrations.sum, the integrity file (append-only: lines of
-committed migrations are never rewritten). When drizzle-kit must ask a question (is this a
-rename?) and there is no terminal, it fails with a message instead of silently writing nothing.
-
-Run it again after editing a migration that is not committed yet (a --custom one filled in, a
-\`-- squawk-ignore\` added): it records the file's new hash.
-
---name NAME  the migration's name, e.g. add_team_quota (drizzle-kit picks one otherwise)
---custom     an empty migration to fill in by hand (SQL drizzle-kit does not generate)
---rename table.old_column=new_column, --rename old_table=new_table
-             answer drizzle-kit's rename question without a terminal (repeat for several)
---create table.new_column, --create new_table
-             answer it with "created, not renamed"`,
-  flags: { string: ["name", "rename", "create"], boolean: ["custom"] },
   async run(args) {
-    if (
-      args.name !== undefined &&
-      (typeof args.name !== "string" || !/^[a-z0-9_]+$/.test(args.name))
-    ) {
-      throw new UsageError("--name takes lowercase letters, digits and _ (e.g. add_team_quota)");
-    }
+    const name = migrationName(args);
     const command = [
       "generate",
-      ...(args.name ? ["--name", args.name] : []),
+      ...(name ? ["--name", name] : []),
       ...(args.custom ? ["--custom"] : []),
     ];
-    const answers = parseAnswers(list(args.rename), list(args.create));
+    const answers = generateAnswers(args);
     if (answers.length === 0 && process.stdin.isTTY && process.stdout.isTTY) {
       // A person at a terminal answers drizzle-kit's questions directly.
       const code = await interactive(DRIZZLE_KIT, command);
@@ -169,4 +111,4 @@ Run it again after editing a migration that is not committed yet (a --custom one
     if (args.custom) info("Fill in the new SQL file, then run `db generate` again to record it");
     return 0;
   },
-} satisfies Command;
+} satisfies Runner;

@@ -10,7 +10,7 @@ import {
   saveBeforeMigrating,
 } from "../branches/branch-copies.ts";
 import { explainRefusal } from "../branches/refusals.ts";
-import type { Command } from "../cli/command.ts";
+import type { Runner } from "../cli/command.ts";
 import { CliError, info, print, task } from "../cli/task.ts";
 import { squawkFiles, type Violation } from "../guards/squawk.ts";
 
@@ -112,25 +112,9 @@ async function printPlan(config: Config): Promise<number> {
 }
 
 export default {
-  name: "migrate",
-  summary: "apply pending migrations to DATABASE_URL (local or managed)",
-  help: `Usage: db migrate
-
-Applies the pending migrations of drizzle/ to the database of DATABASE_URL, which may be any
-reachable PostgreSQL. Takes an advisory lock (concurrent migrators queue), runs each file in its
-own transaction, and refuses when an applied migration was modified or is unknown here (the
-message names it, and where git has it), when a pending file is stamped before the newest one
-applied (drizzle-kit would skip it), or when a pending file holds its own BEGIN/COMMIT (see
-docs/migrator.md). A migration regenerated with the same SQL under a new tag is recognised as the
-one applied: its record moves, nothing is re-applied. On a local database, \`db up\` also
-switches between branches' copies (see README).
-
---plan  print what would run — each file, its statements and squawk's findings — and change
-        nothing (no lock, no bookkeeping table).`,
-  flags: { boolean: ["plan"] },
   async run(args) {
     if (args.plan) return printPlan(loadConfig());
     await applyMigrations(loadConfig());
     return 0;
   },
-} satisfies Command;
+} satisfies Runner;

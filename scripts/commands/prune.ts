@@ -2,28 +2,13 @@ import { loadConfig, requireLocal } from "../basics/env.ts";
 import { probePostgres } from "../basics/pg.ts";
 import { copiesToPrune, dropCopies } from "../branches/branch-copies.ts";
 import { withStackLock } from "../checkout/stack-lock.ts";
-import type { Command } from "../cli/command.ts";
+import type { Runner } from "../cli/command.ts";
 import { confirm } from "../cli/confirm.ts";
 import { CliError, info, print } from "../cli/task.ts";
 
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 
 export default {
-  name: "prune",
-  summary: "remove saved copies of the local database (branch switches keep them until this)",
-  help: `Usage: db prune [--all] [--yes] [COPY ...]
-
-Branch switches and \`db up\` keep the local database of each branch as a saved copy, and never
-remove one on their own: a copy may hold the only record of some branch's rows. This removes them.
-
-Without arguments: the copies of branches git no longer has (deleted, or a detached commit's).
-COPY     only these copies, by name (kata__kata_…, as \`db status\` lists them)
---all    every saved copy
---yes    do not ask: on a terminal it lists the copies and asks; without one it needs --yes.
-
-Local targets only (DATABASE_URL on 127.0.0.1, localhost or ::1), with the stack running.`,
-  flags: { boolean: ["all", "yes"] },
-  maxArgs: Number.POSITIVE_INFINITY,
   async run(args) {
     const config = loadConfig();
     requireLocal(config, "remove saved copies (db prune)");
@@ -55,4 +40,4 @@ Local targets only (DATABASE_URL on 127.0.0.1, localhost or ::1), with the stack
       return 0;
     });
   },
-} satisfies Command;
+} satisfies Runner;

@@ -5,18 +5,10 @@ import { notOurs } from "../backends/ownership.ts";
 import { isLocalHost, loadConfig } from "../basics/env.ts";
 import { probePostgres } from "../basics/pg.ts";
 import { interactive, which } from "../basics/system.ts";
-import type { Command } from "../cli/command.ts";
+import type { Runner } from "../cli/command.ts";
 import { CliError } from "../cli/task.ts";
 
 export default {
-  name: "psql",
-  summary: "open psql on DATABASE_URL (arguments go to psql)",
-  help: `Usage: db psql [psql arguments…]
-
-Opens psql on the database of DATABASE_URL; e.g. \`db psql -c 'select 1'\`. With the docker
-backend it runs in the postgres container; otherwise psql comes from PATH (the password is
-passed in PGPASSWORD, never on the command line).`,
-  passThrough: true,
   async run(args) {
     const config = loadConfig();
     // One bounded query first: a server that hangs or hangs up gives one line here, not a psql
@@ -49,4 +41,4 @@ passed in PGPASSWORD, never on the command line).`,
     }
     return interactive(psql, [url.toString(), ...args._], { PGPASSWORD: config.postgres.password });
   },
-} satisfies Command;
+} satisfies Runner;

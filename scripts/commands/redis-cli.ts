@@ -2,17 +2,10 @@ import { lastBackend } from "../backends/backend.ts";
 import { backends } from "../backends/index.ts";
 import { isLocalHost, loadConfig } from "../basics/env.ts";
 import { interactive, which } from "../basics/system.ts";
-import type { Command } from "../cli/command.ts";
+import type { Runner } from "../cli/command.ts";
 import { CliError } from "../cli/task.ts";
 
 export default {
-  name: "redis-cli",
-  summary: "open redis-cli on REDIS_URL (arguments go to redis-cli)",
-  help: `Usage: db redis-cli [redis-cli arguments…]
-
-Opens redis-cli on REDIS_URL; e.g. \`db redis-cli ping\`. With the docker backend it runs in the
-redis container; otherwise redis-cli comes from PATH (a password goes in REDISCLI_AUTH).`,
-  passThrough: true,
   async run(args) {
     const config = loadConfig();
     const redis = config.redis;
@@ -34,4 +27,4 @@ redis container; otherwise redis-cli comes from PATH (a password goes in REDISCL
       redis.password ? { REDISCLI_AUTH: redis.password } : {},
     );
   },
-} satisfies Command;
+} satisfies Runner;

@@ -2,24 +2,13 @@ import { requireOwnServer } from "../backends/ownership.ts";
 import { loadConfig, requireLocal } from "../basics/env.ts";
 import { connect, explainPgError, maintenanceUrl } from "../basics/pg.ts";
 import { withStackLock } from "../checkout/stack-lock.ts";
-import type { Command } from "../cli/command.ts";
+import type { Runner } from "../cli/command.ts";
 import { confirm } from "../cli/confirm.ts";
 import { CliError, task } from "../cli/task.ts";
 import { applyMigrations } from "./migrate.ts";
 import { seedDatabase } from "./seed.ts";
 
 export default {
-  name: "reset",
-  summary: "drop and re-create the local database, migrate, seed (local targets only)",
-  help: `Usage: db reset [--yes]
-
-Drops the database of DATABASE_URL (disconnecting its sessions), creates it again, applies every
-migration and seeds it. Refused unless DATABASE_URL points at this machine (127.0.0.1, localhost,
-::1). The server must be running (\`db up\`).
-
-It says what it deletes and asks first on a terminal; without one it needs --yes.
---yes  do not ask (scripts, CI)`,
-  flags: { boolean: ["yes"] },
   async run(args) {
     const config = loadConfig();
     requireLocal(config, "reset the database");
@@ -52,4 +41,4 @@ It says what it deletes and asks first on a terminal; without one it needs --yes
       return 0;
     });
   },
-} satisfies Command;
+} satisfies Runner;

