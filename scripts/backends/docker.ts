@@ -21,6 +21,7 @@ import {
   recordCheckout,
 } from "../checkout/identity.ts";
 import { describePortHolder } from "../checkout/port-holder.ts";
+import { colourful } from "../cli/colour.ts";
 import { CliError, errorLine, task } from "../cli/task.ts";
 import type { Backend } from "./backend.ts";
 
@@ -344,6 +345,8 @@ export const docker: Backend = {
       [
         ...composeArgs(config),
         "logs",
+        // Compose colours each service's name on a terminal; NO_COLOR (or none) turns it off.
+        ...(colourful(process.stdout) ? [] : ["--no-color"]),
         ...(follow ? ["--follow"] : []),
         ...(service ? [service] : []),
       ],

@@ -102,7 +102,13 @@ export async function interactive(
   const ignore = () => {};
   process.on("SIGINT", ignore);
   try {
-    const run = $({ stdio: "inherit", nothrow: true, env: { ...process.env, ...env } });
+    // NO_COLOR for the programs that only read FORCE_COLOR (chalk's, e.g. drizzle-kit's).
+    const noColour = process.env.NO_COLOR ? { FORCE_COLOR: "0" } : {};
+    const run = $({
+      stdio: "inherit",
+      nothrow: true,
+      env: { ...process.env, ...noColour, ...env },
+    });
     return (await run`${file} ${args}`).exitCode ?? 1;
   } finally {
     process.off("SIGINT", ignore);

@@ -1,8 +1,9 @@
-// Colour for the CLI's own output, decided per stream: only on a terminal, never when NO_COLOR is
-// set to anything (https://no-color.org), and FORCE_COLOR as chalk reads it ("0"/"false": never,
-// another value: always). Off a terminal nothing the CLI writes holds an escape sequence: a log,
-// a pipe or a test reads plain text. (It replaces zx's chalk, which looks at stdout alone for
-// both streams and, with the rest of zx, cost every `db` call its loading.)
+// Colour for the CLI's own output, decided per stream: only on a terminal (TERM not "dumb"), and
+// never when NO_COLOR is set to anything (https://no-color.org) or FORCE_COLOR is "0" or "false"
+// (as chalk reads it). Off a terminal nothing the CLI writes holds an escape sequence, whatever
+// FORCE_COLOR says: a log, a pipe or a test reads plain text (say/print also strip what a relayed
+// tool's words hold: forStream). It replaces zx's chalk, which looked at stdout alone for both
+// streams and, with the rest of zx, cost every `db` call its loading.
 
 const CODES = { green: 32, yellow: 33, red: 31, dim: 2 } as const;
 export type Colour = keyof typeof CODES;
@@ -11,8 +12,7 @@ export type Colour = keyof typeof CODES;
 export function colourful(stream: { isTTY?: boolean }): boolean {
   const env = process.env;
   if (env.NO_COLOR) return false;
-  const force = env.FORCE_COLOR;
-  if (force !== undefined && force !== "") return force !== "0" && force !== "false";
+  if (env.FORCE_COLOR === "0" || env.FORCE_COLOR === "false") return false;
   return Boolean(stream.isTTY) && env.TERM !== "dumb";
 }
 
@@ -33,3 +33,13 @@ function paint(stream: { isTTY?: boolean }): Paint {
 export const stderrColour: Paint = paint(process.stderr);
 /** For lines written to stdout (results: `db status`). */
 export const stdoutColour: Paint = paint(process.stdout);
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: what it removes are control sequences
+const ESCAPES = /\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\-_])?/g;
+
+/** `text` without terminal control sequences (colour, cursor moves, titles): for a tool's output relayed. */
+export const plain = (text: string): string => text.replace(ESCAPES, "");
+
+/** `text` as it may go to `stream`: unchanged on a terminal, without control sequences elsewhere. */
+export const forStream = (stream: { isTTY?: boolean }, text: string): string =>
+  stream.isTTY ? text : plain(text);

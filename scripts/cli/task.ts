@@ -2,7 +2,7 @@
 // on a terminal, a plain line otherwise, then ✔ or ✖ with the elapsed time), and errors that end
 // as one redacted line with a non-zero exit. The stack trace only with DEBUG set.
 
-import { stderrColour as colour } from "./colour.ts";
+import { stderrColour as colour, forStream } from "./colour.ts";
 import { redact } from "./redact.ts";
 
 /** An expected failure: bad input, a refusal, a missing tool. The message says what to do. */
@@ -38,9 +38,15 @@ class ReportedError extends Error {
  * terminal, first clear what a running spinner drew on the current line.
  */
 export const say = (line: string): void =>
-  void process.stderr.write(`${process.stderr.isTTY ? "\r\x1b[K" : ""}${redact(line)}\n`);
-/** A result line on stdout. */
-export const print = (line: string): void => void process.stdout.write(`${redact(line)}\n`);
+  void process.stderr.write(
+    `${process.stderr.isTTY ? "\r\x1b[K" : ""}${redact(forStream(process.stderr, line))}\n`,
+  );
+/**
+ * A result line on stdout. Off a terminal (a pipe, a file, a test) neither writes a control
+ * sequence, whatever a tool whose words they relay put in the line.
+ */
+export const print = (line: string): void =>
+  void process.stdout.write(`${redact(forStream(process.stdout, line))}\n`);
 
 export const ok = (line: string) => say(`${colour.green("✔")} ${line}`);
 export const warn = (line: string) => say(`${colour.yellow("⚠")} ${line}`);

@@ -4,6 +4,7 @@ import { readJournal } from "../../src/migrations.ts";
 import { PACKAGE_ROOT } from "../basics/env.ts";
 import { findRepo, readBlobs, resolveCommit, treeFiles } from "../basics/git.ts";
 import { interactive, sh } from "../basics/system.ts";
+import { plain } from "../cli/colour.ts";
 import type { Runner } from "../cli/command.ts";
 import { CliError, info, print, task } from "../cli/task.ts";
 import { drizzleKit, NEEDS_TTY } from "../guards/drift.ts";
@@ -99,7 +100,8 @@ export default {
           );
         }
         if (!result.ok) throw result;
-        const lines = result.stdout
+        // hanji (drizzle-kit's prompts) writes cursor codes even to a pipe: text only.
+        const lines = plain(result.stdout)
           .split("\n")
           .filter((line) =>
             /No schema changes|migration|will be renamed|will be created/i.test(line),
