@@ -66,16 +66,20 @@ export async function prepare(options: CheckOptions): Promise<Context> {
   }
   const scratch = new Scratch(packageRoot);
   try {
+    // The index is written out while the refs are read: it needs none of them.
+    const indexRoot =
+      staged && repo ? materialiseIndex(repo, GUARDED_PATHS, scratch.folder("index")) : undefined;
+    indexRoot?.catch(() => {}); // awaited below; a failure of gitState first must not leave it unhandled
     const state = repo ? await gitState(repo, options.base) : undefined;
     let root = packageRoot;
     let touched = true;
-    if (staged && repo) {
-      const [changed, indexRoot] = await Promise.all([
+    if (indexRoot && repo) {
+      const [changed, written] = await Promise.all([
         stagedChanges(repo, state?.head?.commit, GUARDED_PATHS),
-        materialiseIndex(repo, GUARDED_PATHS, scratch.folder("index")),
+        indexRoot,
       ]);
       touched = changed.length > 0;
-      root = indexRoot;
+      root = written;
     }
     const folder = join(root, DRIZZLE);
     if (!existsSync(folder)) {

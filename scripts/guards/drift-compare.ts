@@ -13,6 +13,7 @@
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { delimiter, dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
+import type { Plugin } from "esbuild";
 import { readJournal } from "../../src/migrations.ts";
 import { sh } from "../basics/system.ts";
 import { type Context, DRIZZLE } from "./types.ts";
@@ -63,8 +64,8 @@ let bundles = 0;
 
 /**
  * Bundle `entry` (TypeScript) into one ES module in `dir` and import it. Packages stay outside,
- * resolved from this package's node_modules to absolute paths: the schema then shares
- * drizzle-orm with drizzle-kit/api, wherever the checked tree was written.
+ * loaded from this package's node_modules: the schema then shares drizzle-orm with
+ * drizzle-kit/api, wherever the checked tree was written.
  */
 async function importTs(
   ctx: Context,
@@ -87,23 +88,13 @@ async function importTs(
     format: "esm",
     target: "node20",
     logLevel: "silent",
-    plugins: [
-      {
-        name: "packages-of-this-package",
-        setup(b) {
-          b.onResolve({ filter: /^[^./]/ }, async (args) => {
-            if (args.pluginData === "resolving" || args.path.startsWith("node:")) return undefined;
-            const found = await b.resolve(args.path, {
-              kind: args.kind,
-              resolveDir: ctx.packageRoot,
-              pluginData: "resolving",
-            });
-            if (found.errors.length > 0) return { errors: found.errors };
-            return { path: pathToFileURL(found.path).href, external: true };
-          });
-        },
-      },
-    ],
+    // In the project (the scratch folder is under its node_modules/.cache) node finds the packages
+    // from the bundle's own folder, as drizzle-kit/api finds them: they stay bare imports, and
+    // esbuild never waits on this process (a resolve callback per import cost ≈0.1 s, more while
+    // drizzle-kit/api is being parsed). Elsewhere each is resolved from this package.
+    ...(ctx.scratch.inProject
+      ? { packages: "external" as const }
+      : { plugins: [fromThisPackage(ctx)] }),
   });
   for (const [input, { imports }] of Object.entries(result.metafile.inputs)) {
     const relativeImports = imports.flatMap((i) =>
@@ -112,6 +103,28 @@ async function importTs(
     inputs.set(input, relativeImports);
   }
   return import(pathToFileURL(outfile).href);
+}
+
+/**
+ * Packages imported by the checked tree, resolved from this package's node_modules to absolute
+ * paths: the schema then shares drizzle-orm with drizzle-kit/api, wherever the tree was written.
+ */
+function fromThisPackage(ctx: Context): Plugin {
+  return {
+    name: "packages-of-this-package",
+    setup(b) {
+      b.onResolve({ filter: /^[^./]/ }, async (args) => {
+        if (args.pluginData === "resolving" || args.path.startsWith("node:")) return undefined;
+        const found = await b.resolve(args.path, {
+          kind: args.kind,
+          resolveDir: ctx.packageRoot,
+          pluginData: "resolving",
+        });
+        if (found.errors.length > 0) return { errors: found.errors };
+        return { path: pathToFileURL(found.path).href, external: true };
+      });
+    },
+  };
 }
 
 /** The schema entry files of the config, or undefined when the in-process path cannot read them. */
@@ -151,6 +164,11 @@ export async function inProcessWithInputs(
 
 async function judge(ctx: Context, inputs: Inputs): Promise<Verdict | undefined> {
   const dir = ctx.scratch.folder("drift");
+  // Parsing drizzle-kit/api (≈3 MB, with drizzle-orm's cores) is the longest step and needs
+  // only this process, bundling the config and the schema only esbuild's: both at once. Wasted
+  // only when the config is one the CLI must judge (then it is never awaited).
+  const kitLoading = import("drizzle-kit/api");
+  kitLoading.catch(() => {}); // awaited below, where its failure is the verdict's reason
   let config: KitConfig;
   try {
     const loaded = await importTs(ctx, join(ctx.root, CONFIG), dir, inputs);
@@ -161,9 +179,9 @@ async function judge(ctx: Context, inputs: Inputs): Promise<Verdict | undefined>
   const files = schemaFiles(ctx, config);
   if (!files) return undefined;
   try {
-    const kit = await import("drizzle-kit/api");
     const exports: Record<string, unknown> = {};
     for (const file of files) Object.assign(exports, await importTs(ctx, file, dir, inputs));
+    const kit = await kitLoading;
     const latest = latestSnapshot(ctx);
     const prev = latest
       ? JSON.parse(readFileSync(join(ctx.folder, latest), "utf8"))
