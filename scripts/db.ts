@@ -87,6 +87,10 @@ async function main(argv: string[]): Promise<number> {
     }
     const args = parse(command, rest);
     command.before?.(args);
+    if (command.connects?.(args) === false) {
+      const { default: runner } = await command.load();
+      return (await runner.run(args)) ?? 0;
+    }
     const [{ default: runner }, { withConnectDeadline }] = await Promise.all([
       command.load(),
       import("../src/connection.ts"),

@@ -39,6 +39,12 @@ export interface Command {
    * whose first step is reading it. Light modules only (no package beyond node's own).
    */
   before?(args: Args): void;
+  /**
+   * False when this run opens no database connection (`db check` without --database, `db sum`,
+   * `db generate`): the connect deadline (src/connection.ts, and so postgres) is then not loaded.
+   * Default: it may connect.
+   */
+  connects?(args: Args): boolean;
   /** The implementation: a dynamic import(), its own chunk of the bundle. */
   load(): Promise<{ default: Runner }>;
 }

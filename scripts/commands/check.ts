@@ -1,5 +1,4 @@
 import { loadConfig, PACKAGE_ROOT } from "../basics/env.ts";
-import { explainPgError } from "../basics/pg.ts";
 import type { Runner } from "../cli/command.ts";
 import { CliError, elapsed, info, ok, say } from "../cli/task.ts";
 import { collisionsRule } from "../guards/collisions.ts";
@@ -7,7 +6,6 @@ import { prepare } from "../guards/context.ts";
 import { drift } from "../guards/drift.ts";
 import { history } from "../guards/history.ts";
 import { integrity } from "../guards/integrity.ts";
-import { driftCache, liveDrift } from "../guards/live-drift.ts";
 import { squawk } from "../guards/squawk.ts";
 import { transactions } from "../guards/transactions.ts";
 import { type Finding, JOURNAL, plural, type Rule, type RuleResult, SUM } from "../guards/types.ts";
@@ -53,6 +51,11 @@ function dedupe(results: RuleResult[]): Finding[] {
 
 /** `db check --database`: the live database against its applied migrations, replayed. */
 async function checkDatabase(): Promise<number> {
+  // Imported here: postgres and the replay are for this one mode, not the hook's check.
+  const [{ explainPgError }, { driftCache, liveDrift }] = await Promise.all([
+    import("../basics/pg.ts"),
+    import("../guards/live-drift.ts"),
+  ]);
   const config = loadConfig();
   let report: Awaited<ReturnType<typeof liveDrift>>;
   try {

@@ -134,6 +134,7 @@ Run it again after editing a migration that is not committed yet (a --custom one
       migrationName(args);
       generateAnswers(args);
     },
+    connects: () => false,
     load: () => import("./generate.ts"),
   },
 
@@ -159,6 +160,7 @@ transactional file with its own BEGIN/COMMIT); that does not stop it.`,
     before(args) {
       sumFolderArg(args);
     },
+    connects: () => false,
     load: () => import("./sum.ts"),
   },
 
@@ -192,6 +194,7 @@ Without git (e.g. the Nix sandbox) history, squawk and transactions are skipped,
       if (args.database) loadConfig();
       else baseRef(args);
     },
+    connects: (args) => Boolean(args.database),
     load: () => import("./check.ts"),
   },
 

@@ -15,7 +15,6 @@ import { delimiter, dirname, isAbsolute, join, relative, resolve } from "node:pa
 import { pathToFileURL } from "node:url";
 import type { Plugin } from "esbuild";
 import { readJournal } from "../../src/migrations.ts";
-import { sh } from "../basics/system.ts";
 import { type Context, DRIZZLE } from "./types.ts";
 
 /** drizzle-kit's answer, with no terminal, to a question it needs to ask (a possible rename). */
@@ -275,6 +274,8 @@ function cliReason(ctx: Context, output: { stdout: string; stderr: string }): st
 
 /** `drizzle-kit generate` against a copy of drizzle/ in the scratch folder (never the real one). */
 export async function byCli(ctx: Context): Promise<Verdict> {
+  // zx only here, the fallback: the in-process path must not pay for loading it.
+  const { sh } = await import("../basics/system.ts");
   const dir = ctx.scratch.folder("drift-cli");
   const out = join(dir, DRIZZLE);
   // drizzle-kit generate needs the journal (for the next index) and the latest snapshot (what

@@ -8,7 +8,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { NO_TRANSACTION_MARKER } from "../../src/migrations.ts";
-import { sh } from "../basics/system.ts";
+import { runFile } from "../basics/run.ts";
 import { errorLine } from "../cli/task.ts";
 import { newMigrations } from "./new-migrations.ts";
 import { type Context, type Finding, plural, type Rule, sqlOf, UNTOUCHED } from "./types.ts";
@@ -58,11 +58,10 @@ export async function squawkFiles(
     ...(inTransaction ? [] : ["--no-assume-in-transaction"]),
     ...files,
   ];
-  const result = await sh({
+  const result = await runFile(squawk, args, {
     cwd: ctx.packageRoot,
-    nothrow: true,
     env: { ...process.env, NO_COLOR: "1" },
-  })`${squawk} ${args}`;
+  });
   try {
     return JSON.parse(result.stdout) as Violation[];
   } catch {
