@@ -15,6 +15,7 @@ import { delimiter, dirname, isAbsolute, join, relative, resolve } from "node:pa
 import { pathToFileURL } from "node:url";
 import type { Plugin } from "esbuild";
 import { readJournal } from "../../src/migrations.ts";
+import { kitApiUrl, kitBundle, useBundledOrm } from "./kit-bundle.ts";
 import { type Context, DRIZZLE } from "./types.ts";
 
 /** drizzle-kit's answer, with no terminal, to a question it needs to ask (a possible rename). */
@@ -72,6 +73,16 @@ async function importTs(
   dir: string,
   inputs: Inputs,
 ): Promise<Record<string, unknown>> {
+  return import((await bundleTs(ctx, entry, dir, inputs)).url);
+}
+
+/** `entry` bundled into `dir`: the bundle's URL and the packages it imports. */
+async function bundleTs(
+  ctx: Context,
+  entry: string,
+  dir: string,
+  inputs: Inputs,
+): Promise<{ url: string; packages: string[] }> {
   const { build } = await import("esbuild");
   // A new name for every bundle: an ES module is loaded once per URL and process.
   const name = `${relative(ctx.root, entry).replace(/[^\w.-]/g, "_")}.${++bundles}.mjs`;
@@ -79,6 +90,9 @@ async function importTs(
   const result = await build({
     entryPoints: [entry],
     outfile,
+    // Written by this process, not esbuild's: the Ctrl-C that reaches both must not let esbuild
+    // write into the scratch folder after the signal handler removed it.
+    write: false,
     // Input paths in the metafile relative to the checked tree: what the verdict depends on.
     absWorkingDir: ctx.root,
     metafile: true,
@@ -101,7 +115,11 @@ async function importTs(
     );
     inputs.set(input, relativeImports);
   }
-  return import(pathToFileURL(outfile).href);
+  for (const file of result.outputFiles) writeFileSync(file.path, file.contents);
+  const packages = Object.values(result.metafile.outputs).flatMap((output) =>
+    output.imports.filter((i) => i.external).map((i) => i.path),
+  );
+  return { url: pathToFileURL(outfile).href, packages };
 }
 
 /**
@@ -166,8 +184,14 @@ async function judge(ctx: Context, inputs: Inputs): Promise<Verdict | undefined>
   // Parsing drizzle-kit/api (≈3 MB, with drizzle-orm's cores) is the longest step and needs
   // only this process, bundling the config and the schema only esbuild's: both at once. Wasted
   // only when the config is one the CLI must judge (then it is never awaited).
-  const kitLoading = import("drizzle-kit/api");
-  kitLoading.catch(() => {}); // awaited below, where its failure is the verdict's reason
+  // From the bundle of drizzle-kit/api and drizzle-orm (kit-bundle.ts) where there is one.
+  const bundle = ctx.scratch.inProject ? await kitBundle(ctx.packageRoot, ctx.scratch) : undefined;
+  const loadKit = (url: string) => {
+    const loading = import(url) as Promise<typeof import("drizzle-kit/api")>;
+    loading.catch(() => {}); // awaited below, where its failure is the verdict's reason
+    return loading;
+  };
+  let kitLoading = loadKit(bundle ? kitApiUrl(bundle) : "drizzle-kit/api");
   let config: KitConfig;
   try {
     const loaded = await importTs(ctx, join(ctx.root, CONFIG), dir, inputs);
@@ -178,8 +202,21 @@ async function judge(ctx: Context, inputs: Inputs): Promise<Verdict | undefined>
   const files = schemaFiles(ctx, config);
   if (!files) return undefined;
   try {
+    const schemas: { url: string; packages: string[] }[] = [];
+    for (const file of files) schemas.push(await bundleTs(ctx, file, dir, inputs));
+    if (
+      bundle &&
+      !useBundledOrm(
+        dir,
+        bundle,
+        schemas.flatMap((s) => s.packages),
+      )
+    ) {
+      // A part of drizzle-orm the bundle does not hold: the packages as installed, both.
+      kitLoading = loadKit("drizzle-kit/api");
+    }
     const exports: Record<string, unknown> = {};
-    for (const file of files) Object.assign(exports, await importTs(ctx, file, dir, inputs));
+    for (const schema of schemas) Object.assign(exports, await import(schema.url));
     const kit = await kitLoading;
     const latest = latestSnapshot(ctx);
     const prev = latest

@@ -37,6 +37,13 @@ export class Scratch {
     process.once("exit", this.onExit);
   }
 
+  private readonly others: string[] = [];
+
+  /** Also remove `path` (made elsewhere, e.g. a cache entry being built) with the scratch folder. */
+  alsoRemove(path: string): void {
+    this.others.push(path);
+  }
+
   /** A new empty folder inside the scratch folder. */
   folder(name: string): string {
     const path = join(this.dir, name);
@@ -48,5 +55,6 @@ export class Scratch {
     for (const signal of SIGNALS) process.off(signal, this.onSignal);
     process.off("exit", this.onExit);
     rmSync(this.dir, { recursive: true, force: true });
+    for (const path of this.others.splice(0)) rmSync(path, { recursive: true, force: true });
   }
 }
