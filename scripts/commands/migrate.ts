@@ -123,7 +123,7 @@ message names it, and where git has it), when a pending file is stamped before t
 applied (drizzle-kit would skip it), or when a pending file holds its own BEGIN/COMMIT (see
 docs/migrator.md). A migration regenerated with the same SQL under a new tag is recognised as the
 one applied: its record moves, nothing is re-applied. On a local database, \`db up\` also
-switches between branches' copies (see README).
+switches between branches' copies (see docs/branches.md).
 
 --plan  print what would run — each file, its statements and squawk's findings — and change
         nothing (no lock, no bookkeeping table).`,

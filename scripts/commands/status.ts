@@ -117,7 +117,7 @@ types, defaults, constraints, indexes, triggers, functions, enums — one line p
 not installed, with a native or embedded stack, is reported but does not count.)
 
 Also lists the saved copies of the local database that branch switches and \`db up\` kept
-(README, "Branches and checkouts"): whose, at which migration, when, and their size.
+(docs/branches.md): whose, at which migration, when, and their size.
 
 --json  one JSON object: { backend, postgres: { url, healthy, version }, redis: { url, healthy,
         reason? }, migrations: { applied, pending, modified, unknown } } with passwords redacted;
