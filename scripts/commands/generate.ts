@@ -6,6 +6,7 @@ import { findRepo, readBlobs, resolveCommit, treeFiles } from "../basics/git.ts"
 import { interactive, sh } from "../basics/system.ts";
 import type { Command } from "../cli/command.ts";
 import { CliError, info, print, task, UsageError } from "../cli/task.ts";
+import { refuseConflict } from "../guards/conflicts.ts";
 import { drizzleKit, NEEDS_TTY } from "../guards/drift.ts";
 
 export const DRIZZLE_KIT = drizzleKit(PACKAGE_ROOT);
@@ -128,6 +129,9 @@ Run it again after editing a migration that is not committed yet (a --custom one
     ) {
       throw new UsageError("--name takes lowercase letters, digits and _ (e.g. add_team_quota)");
     }
+    // drizzle-kit would stop on the conflicted journal's JSON; the conflict's own fix runs
+    // `db generate` once drizzle/ is resolved.
+    await refuseConflict();
     const command = [
       "generate",
       ...(args.name ? ["--name", args.name] : []),
