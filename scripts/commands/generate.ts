@@ -68,6 +68,19 @@ function unanswered(q: Question): string {
 const FOLDER = join(PACKAGE_ROOT, "drizzle");
 
 /**
+ * The tags of HEAD's migrations.sum; none when it does not parse: conflict markers committed by
+ * `git rebase --continue` (which runs no pre-commit hook), which `db check` says how to mend — by
+ * this very command, regenerating on top of HEAD's parent and amending.
+ */
+function headSumTags(text: string): string[] {
+  try {
+    return parseSum(text).lines.map((l) => l.tag);
+  } catch {
+    return [];
+  }
+}
+
+/**
  * The migrations HEAD has neither as a SQL file nor as a line of migrations.sum: not committed
  * yet, so their line may be written again (a custom migration filled in after
  * `generate --custom`, a `-- squawk-ignore` added). Without git nothing is re-hashed: lines are
@@ -81,7 +94,7 @@ async function uncommitted(): Promise<Set<string>> {
   // A migration whose file a commit deleted is still committed history: its line stays.
   const sumId = files.get(`drizzle/${SUM_FILE}`);
   const sum = sumId ? (await readBlobs(repo, [sumId])).get(sumId) : undefined;
-  const recorded = new Set(sum ? parseSum(sum.toString()).lines.map((l) => l.tag) : []);
+  const recorded = new Set(sum ? headSumTags(sum.toString()) : []);
   return new Set(
     readJournal(FOLDER)
       .entries.map((e) => e.tag)

@@ -41,6 +41,8 @@ interface Operation {
   keep: string;
   /** What finishes the operation once drizzle/ is resolved and staged. */
   finish: string;
+  /** Not an operation: HEAD itself holds the markers, and is mended. */
+  committed?: boolean;
 }
 
 export interface Conflict {
@@ -93,6 +95,23 @@ async function mergeMainline(repo: Repo, mergeHead: string): Promise<string> {
     return commit === mergeHead ? name : "MERGE_HEAD";
   }
   return "HEAD";
+}
+
+/**
+ * HEAD itself holds the markers: `git rebase --continue` runs no pre-commit hook, so files staged
+ * with their markers are committed as they are. Then HEAD's parent is the mainline the commit
+ * was put on, and the commit is mended: its drizzle/ as the parent's, its migration generated
+ * again, amended.
+ */
+async function committedMarkers(repo: Repo, markers: string[]): Promise<Operation | undefined> {
+  const head = await resolveCommit(repo, "HEAD");
+  if (!head || markers.length === 0) return undefined;
+  const files = await treeFiles(repo, head, DRIZZLE);
+  const ids = markers.flatMap((p) => files.get(p) ?? []);
+  const blobs = await readBlobs(repo, ids);
+  const committed = ids.some((id) => hasConflictMarkers(blobs.get(id)?.toString() ?? ""));
+  if (!committed || !(await resolveCommit(repo, "HEAD~1"))) return undefined;
+  return { name: "commit", keep: "HEAD~1", finish: "git commit --amend --no-edit", committed };
 }
 
 /** Files under drizzle/ of the working tree holding conflict markers (also without git). */
@@ -189,14 +208,18 @@ export async function findConflict(
   const markers = marked.filter((p) => !unmerged.includes(p));
   if (unmerged.length === 0 && markers.length === 0) return undefined;
 
-  const op = await operation(repo);
+  const op = (await operation(repo)) ?? (await committedMarkers(repo, markers));
   const fix = await fixFor(repo, op, entries);
   const where = options.staged && unmerged.length === 0 ? `the staged ${DRIZZLE}/` : `${DRIZZLE}/`;
   const what = [
     ...(unmerged.length > 0 ? [`${inDrizzle(unmerged)} (unmerged)`] : []),
     ...(markers.length > 0 ? [`${inDrizzle(markers)} (conflict markers)`] : []),
   ].join("; ");
-  const head = op ? `${op.name} stopped on a conflict in ${where}` : `a conflict left in ${where}`;
+  const head = !op
+    ? `a conflict left in ${where}`
+    : op.committed
+      ? `conflict markers committed in HEAD, in ${where}`
+      : `${op.name} stopped on a conflict in ${where}`;
   return { unmerged, markers, fix, message: `${head}: ${what}. Fix: \`${fix}\`` };
 }
 

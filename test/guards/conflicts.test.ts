@@ -85,6 +85,32 @@ describe.concurrent("a conflict in drizzle/", () => {
   );
 
   it(
+    "markers staged and committed by `git rebase --continue` (no pre-commit hook runs): HEAD is mended",
+    inRepo(async (expect, repo) => {
+      await twoBranches(repo);
+      expect((await git(repo, "rebase", "main")).code).not.toBe(0);
+      repo.git("add", "-A", "drizzle");
+      const cont = await git(repo, "rebase", "--continue");
+      expect(cont.code, cont.stderr).toBe(0); // git runs no pre-commit hook here
+
+      const fix =
+        "git checkout HEAD~1 -- drizzle && rm -f drizzle/0003_add_team_plan.sql && db generate --name add_team_plan && git add -A drizzle && git commit --amend --no-edit";
+      const check = await repo.db("check");
+      expect(check.code).toBe(1);
+      expect(oneLineError(check)).toBe(
+        `✖ conflict markers committed in HEAD, in drizzle/: meta/0003_snapshot.json, meta/_journal.json, migrations.sum (conflict markers). Fix: \`${fix}\``,
+      );
+      expect(check.stderr).not.toMatch(MISLEADING);
+      const fixed = await runFix(repo, fix);
+      expect(fixed.code, fixed.stderr).toBe(0);
+      expect(repo.git("log", "--format=%s", "-2")).toBe("teams.plan\nusers.nickname");
+      const after = await repo.db("check");
+      expect(after.code, after.stderr).toBe(0);
+    }),
+    180_000,
+  );
+
+  it(
     "mid-merge of main into the branch: the line keeps main's side, and its fix commits the merge",
     inRepo(async (expect, repo) => {
       await twoBranches(repo);
