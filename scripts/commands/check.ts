@@ -3,6 +3,7 @@ import { explainPgError } from "../basics/pg.ts";
 import type { Command } from "../cli/command.ts";
 import { CliError, elapsed, info, ok, say, UsageError } from "../cli/task.ts";
 import { collisionsRule } from "../guards/collisions.ts";
+import { findConflict } from "../guards/conflicts.ts";
 import { prepare } from "../guards/context.ts";
 import { drift } from "../guards/drift.ts";
 import { history } from "../guards/history.ts";
@@ -88,6 +89,9 @@ and the fix. Never prompts, never changes the working tree or the index; needs n
   transactions  new migrations hold no BEGIN/COMMIT of their own (the migrator runs each file
               in its own transaction), unless marked \`-- kata:no-transaction\`
 Without git (e.g. the Nix sandbox) history, squawk and transactions are skipped, with a note.
+A merge, rebase or cherry-pick stopped on a conflict in drizzle/ (unmerged paths, or conflict
+markers in a file; with --staged, staged ones) is reported instead of the rules, which cannot
+judge such a tree: one line naming the files, with the commands that resolve it.
 
 --staged    check the index (what is about to be committed), not the working tree; the schema
             and squawk rules run only when a staged path is under src/schema, drizzle/,
@@ -102,6 +106,10 @@ Without git (e.g. the Nix sandbox) history, squawk and transactions are skipped,
       throw new UsageError("--base takes a git ref, e.g. --base origin/main");
     }
     const started = performance.now();
+    // A merge or rebase stopped on a conflict in drizzle/: no rule can judge that tree, each would
+    // report a consequence of it. The conflict alone, with its fix.
+    const conflict = await findConflict(PACKAGE_ROOT, { staged: Boolean(args.staged) });
+    if (conflict) throw new CliError(conflict.message);
     const ctx = await prepare({
       packageRoot: PACKAGE_ROOT,
       staged: Boolean(args.staged),

@@ -5,6 +5,7 @@ import { withStackLock } from "../checkout/stack-lock.ts";
 import type { Command } from "../cli/command.ts";
 import { confirm } from "../cli/confirm.ts";
 import { CliError, task } from "../cli/task.ts";
+import { refuseConflict } from "../guards/conflicts.ts";
 import { applyMigrations } from "./migrate.ts";
 import { seedDatabase } from "./seed.ts";
 
@@ -23,6 +24,8 @@ It says what it deletes and asks first on a terminal; without one it needs --yes
   async run(args) {
     const config = loadConfig();
     requireLocal(config, "reset the database");
+    // Before dropping anything: a conflicted drizzle/ could not migrate the new database.
+    await refuseConflict();
     const { database } = config.postgres;
     if (["postgres", "template0", "template1"].includes(database)) {
       throw new CliError(

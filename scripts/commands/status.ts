@@ -12,6 +12,7 @@ import { describeUnknown } from "../branches/migration-origin.ts";
 import type { Command } from "../cli/command.ts";
 import { redact } from "../cli/redact.ts";
 import { print, say } from "../cli/task.ts";
+import { refuseConflict } from "../guards/conflicts.ts";
 import { type DriftReport, driftCache, liveDrift } from "../guards/live-drift.ts";
 
 interface Status {
@@ -124,6 +125,9 @@ Also lists the saved copies of the local database that branch switches and \`db 
         copies: [{ name, kind, branch, at, saved, bytes }] when there are saved copies.`,
   flags: { boolean: ["json"] },
   async run(args) {
+    // A conflict in drizzle/ leaves no migrations to compare the database with: say that, and
+    // how to resolve it, rather than the journal's JSON parse error.
+    await refuseConflict();
     const config = loadConfig();
     const backend = isLocalHost(config.postgres.host) ? (lastBackend(config) ?? null) : "external";
     const [probed, redis] = await Promise.all([

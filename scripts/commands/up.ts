@@ -6,6 +6,7 @@ import { recordCheckout } from "../checkout/identity.ts";
 import { withStackLock } from "../checkout/stack-lock.ts";
 import type { Command } from "../cli/command.ts";
 import { CliError, elapsed, info, ok, print, UsageError } from "../cli/task.ts";
+import { refuseConflict } from "../guards/conflicts.ts";
 import { applyMigrations } from "./migrate.ts";
 
 export function backendFlag(value: unknown): BackendName | undefined {
@@ -32,6 +33,8 @@ embedded lives in .data/ (git-ignored); docker keeps it in named volumes.`,
   async run(args) {
     const started = performance.now();
     const flag = backendFlag(args.backend);
+    // Before anything is created or started: a conflicted drizzle/ has no migrations to apply.
+    await refuseConflict();
     const root = projectRoot();
     if (await ensureEnvFile(root))
       ok("Created .env from .env.example, with this checkout's own ports");
