@@ -64,7 +64,7 @@ async function operation(repo: Repo): Promise<Operation | undefined> {
     ),
   );
   if (rebaseMerge || (rebaseApply && !applying)) {
-    return { name: "rebase", keep: "HEAD", finish: "git rebase --continue" };
+    return { name: "rebase", keep: "HEAD", finish: "GIT_EDITOR=true git rebase --continue" };
   }
   if (applying) return { name: "git am", keep: "HEAD", finish: "git am --continue" };
   const [merge, pick, revert] = await Promise.all(
