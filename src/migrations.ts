@@ -43,12 +43,29 @@ export interface Migration {
   transactional: boolean;
 }
 
+/**
+ * Does this text hold the conflict markers git writes into a file it could not merge (a
+ * `<<<<<<< ours` line and its `>>>>>>> theirs` line)? Plain text, no git needed: the migrator
+ * runs where there is no repository (a deploy, the Nix sandbox) and must still say why a journal
+ * does not parse. scripts/guards/conflicts.ts adds what git knows (a rebase or merge under way).
+ */
+export function hasConflictMarkers(text: string): boolean {
+  return /^<{7}(?: |$)/m.test(text) && /^>{7}(?: |$)/m.test(text);
+}
+
 export function readJournal(folder = MIGRATIONS_FOLDER): Journal {
   const file = join(folder, "meta", "_journal.json");
+  let text = "";
   try {
-    return JSON.parse(readFileSync(file, "utf8")) as Journal;
+    text = readFileSync(file, "utf8");
+    return JSON.parse(text) as Journal;
   } catch (error) {
-    throw new Error(`cannot read the migration journal ${file}: ${(error as Error).message}`);
+    // JSON.parse's "Expected double-quoted property name … at position 523" says nothing to a
+    // person; a merge or rebase that stopped on the journal is the usual reason for it.
+    const why = hasConflictMarkers(text)
+      ? "it holds git conflict markers: a merge or rebase stopped on a conflict in it, resolve that first"
+      : (error as Error).message;
+    throw new Error(`cannot read the migration journal ${file}: ${why}`);
   }
 }
 

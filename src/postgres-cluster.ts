@@ -219,6 +219,7 @@ async function clusterRecipe(opts: ClusterOptions & { superuser: string; passwor
   const { stdout: version } = await run(opts.bin.postgres, ["--version"]);
   return {
     initdb: opts.bin.initdb,
+    postgres: opts.bin.postgres,
     version: version.trim(),
     args: initdbArgs("DATADIR", opts.superuser, "PWFILE"),
     superuser: opts.superuser,

@@ -4,17 +4,21 @@
 // entry; KATA_DB_CLUSTER_CACHE=0 runs initdb and caches nothing. Real servers, as root too.
 
 import {
+  appendFileSync,
   chmodSync,
+  cpSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
+  realpathSync,
   rmSync,
   utimesSync,
   writeFileSync,
 } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import postgres from "postgres";
 import { afterAll, describe, expect, it } from "vitest";
+import { recipeKey } from "../src/cluster-cache.ts";
 import {
   embeddedBinaries,
   initCluster,
@@ -80,6 +84,53 @@ describe("throwaway clusters from the cache", () => {
     expect(await answers(c, "wrong")).toBe("28P01");
     expect(await answers(a, "one")).toBe("kata");
   }, 120_000);
+
+  it("the same build unpacked again elsewhere (a fresh clone's npm ci): a copy, not initdb", async () => {
+    const bin = await embeddedBinaries();
+    await initCluster({ bin, dataDir: dataDir(), superuser: "kata", password: "one" });
+    // Another prefix with the same files, every one with a new time, as `npm ci` leaves them.
+    const prefix = dirname(dirname(realpathSync(bin.initdb)));
+    const elsewhere = join(root, "another-clone", "native");
+    cpSync(prefix, elsewhere, { recursive: true, verbatimSymlinks: true });
+    const later = new Date(Date.now() + 60_000);
+    for (const file of ["initdb", "postgres", "pg_ctl"])
+      utimesSync(join(elsewhere, "bin", file), later, later);
+    const moved = {
+      ...bin,
+      initdb: join(elsewhere, "bin", "initdb"),
+      pgCtl: join(elsewhere, "bin", "pg_ctl"),
+      postgres: join(elsewhere, "bin", "postgres"),
+    };
+    const copy = dataDir();
+    expect(
+      await initCluster({ bin: moved, dataDir: copy, superuser: "kata", password: "one" }),
+    ).toBe("copied");
+    expect(await answers(copy, "one")).toBe("kata");
+  }, 120_000);
+
+  it("another build (another bootstrap catalog) is another key", async () => {
+    const bin = await embeddedBinaries();
+    const prefix = dirname(dirname(realpathSync(bin.initdb)));
+    const other = join(root, "other-build", "native");
+    cpSync(prefix, other, { recursive: true, verbatimSymlinks: true });
+    const recipe = {
+      initdb: bin.initdb,
+      postgres: bin.postgres,
+      version: "postgres (PostgreSQL) 18",
+      args: ["--locale=C"],
+      superuser: "kata",
+      password: "one",
+      owner: 0,
+    };
+    const copied = {
+      ...recipe,
+      initdb: join(other, "bin", "initdb"),
+      postgres: join(other, "bin", "postgres"),
+    };
+    expect(recipeKey(copied)).toBe(recipeKey(recipe));
+    appendFileSync(join(other, "share", "postgresql", "postgres.bki"), "\n");
+    expect(recipeKey(copied)).not.toBe(recipeKey(recipe));
+  });
 
   it("another password is another entry, and only it opens the copy", async () => {
     const bin = await embeddedBinaries();

@@ -148,3 +148,57 @@ export async function materialiseIndex(repo: Repo, paths: string[], dir: string)
   }
   return posix.join(dir, repo.prefix);
 }
+
+/** A file of git's own directory (`rev-parse --git-path`: right in a worktree too), absolute. */
+export async function gitPath(repo: Repo, name: string): Promise<string> {
+  const path = (await git(repo, ["rev-parse", "--git-path", name])).toString().trim();
+  return posix.isAbsolute(path) ? path : posix.join(repo.top, path);
+}
+
+/** Is `ancestor` an ancestor of (or the same commit as) `commit`? */
+export async function isAncestor(repo: Repo, ancestor: string, commit: string): Promise<boolean> {
+  try {
+    await git(repo, ["merge-base", "--is-ancestor", ancestor, commit]);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** One entry of the index under a folder: stage 0 when merged, 1–3 for an unmerged path. */
+export interface IndexEntry {
+  /** Package-relative. */
+  path: string;
+  stage: number;
+  blob: string;
+}
+
+/** The index's entries under a package-relative folder (`ls-files --stage`), every stage. */
+export async function indexEntries(repo: Repo, folder: string): Promise<IndexEntry[]> {
+  const out = await git(repo, ["ls-files", "--stage", "-z", "--", topPath(repo, folder)]);
+  const entries: IndexEntry[] = [];
+  for (const record of out.toString().split("\0")) {
+    const match = /^\d+ ([0-9a-f]+) (\d)\t(.*)$/s.exec(record);
+    if (match?.[1] && match[2] && match[3]) {
+      entries.push({ path: packagePath(repo, match[3]), stage: Number(match[2]), blob: match[1] });
+    }
+  }
+  return entries;
+}
+
+/** Files under a package-relative folder that git does not track and does not ignore. */
+export async function untrackedFiles(repo: Repo, folder: string): Promise<string[]> {
+  const out = await git(repo, [
+    "ls-files",
+    "--others",
+    "--exclude-standard",
+    "-z",
+    "--",
+    topPath(repo, folder),
+  ]);
+  return out
+    .toString()
+    .split("\0")
+    .filter(Boolean)
+    .map((p) => packagePath(repo, p));
+}

@@ -4,7 +4,7 @@
 // checkout takes its place. Copies are PostgreSQL databases on the same local server, named
 // `<database>__kata_<id>`, described by a JSON comment (`COMMENT ON DATABASE`): which branch,
 // which migrations applied. Renaming a database is instant; a copy is `CREATE DATABASE … TEMPLATE
-// … STRATEGY FILE_COPY` (see README for how long that takes, by size).
+// … STRATEGY FILE_COPY` (bench/results.md has how long that takes, by size).
 //
 // - Before `db up` applies migrations, it saves the database as it is ("before" copy): the state
 //   an uncommitted migration can be undone to, and main's data while a branch's migration is on.

@@ -9,7 +9,7 @@ import { sha256 } from "../../src/hash.ts";
 import type { Journal } from "../../src/migrations.ts";
 import type { AppliedRecord } from "../../src/migrator.ts";
 import { PACKAGE_ROOT } from "../basics/env.ts";
-import { findRepo, git, type Repo, topPath } from "../basics/git.ts";
+import { findRepo, git, type Repo, readBlobs, topPath } from "../basics/git.ts";
 
 interface Source {
   /** "on branch feat/x", "uncommitted in the worktree /path". */
@@ -78,19 +78,71 @@ async function sources(repo: Repo): Promise<Source[]> {
   return [...branches, ...trees].filter((s): s is Source => s !== undefined);
 }
 
+/** How far back HEAD's reflog is read for a migration no branch has any more. */
+const REFLOG_DEPTH = 100;
+
+/**
+ * The journals of the commits HEAD was on lately, newest first, one per distinct journal: where a
+ * migration is found after a rebase or a reset took it off every branch (a database copy made
+ * before the rebase still has it applied). Three git processes, whatever the depth.
+ */
+async function reflogSources(repo: Repo): Promise<Source[]> {
+  const commits = (
+    await git(repo, ["log", "--walk-reflogs", `--max-count=${REFLOG_DEPTH}`, "--format=%H", "HEAD"])
+  )
+    .toString()
+    .split("\n")
+    .filter(Boolean);
+  if (commits.length === 0) return [];
+  const journalPath = topPath(repo, "drizzle/meta/_journal.json");
+  const checked = (
+    await git(
+      repo,
+      ["cat-file", "--batch-check=%(objectname)"],
+      `${commits.map((c) => `${c}:${journalPath}`).join("\n")}\n`,
+    )
+  )
+    .toString()
+    .split("\n");
+  const firstCommitOf = new Map<string, string>();
+  for (const [i, commit] of commits.entries()) {
+    const blob = checked[i] ?? "";
+    if (/^[0-9a-f]{40,64}$/.test(blob) && !firstCommitOf.has(blob)) firstCommitOf.set(blob, commit);
+  }
+  const blobs = await readBlobs(repo, [...firstCommitOf.keys()]);
+  return [...firstCommitOf].flatMap(([blob, commit]) => {
+    const journal = parse(blobs.get(blob)?.toString());
+    return journal
+      ? [
+          {
+            label: `in commit ${commit.slice(0, 7)}, which no branch has now (a rebase or reset left it in HEAD's reflog)`,
+            journal,
+            sql: (tag: string) => show(repo, commit, `drizzle/${tag}.sql`),
+          },
+        ]
+      : [];
+  });
+}
+
+const entriesAt = (sources: Source[], record: AppliedRecord) =>
+  sources.flatMap((source) =>
+    source.journal.entries
+      .filter((entry) => String(entry.when) === record.createdAt)
+      .map((entry) => ({ source, tag: entry.tag })),
+  );
+
 /** One description per record: "0003_add_x, on branch feat/x", or its time and hash when git cannot say. */
 export async function describeUnknown(records: AppliedRecord[]): Promise<string[]> {
   if (records.length === 0) return [];
   const repo = await findRepo(PACKAGE_ROOT).catch(() => undefined);
   const all = repo ? await sources(repo).catch(() => []) : [];
+  // The reflog only when a branch or worktree cannot name one: it is the rarer case.
+  const lost = records.some((record) => entriesAt(all, record).length === 0);
+  if (repo && lost) all.push(...(await reflogSources(repo).catch(() => [])));
   return Promise.all(
     records.map(async (record) => {
       const bare = `created_at ${record.createdAt} (hash ${record.hash.slice(0, 12)}…)`;
-      const hits = all.flatMap((source) =>
-        source.journal.entries
-          .filter((entry) => String(entry.when) === record.createdAt)
-          .map((entry) => ({ source, tag: entry.tag })),
-      );
+      const hits = entriesAt(all, record);
       const first = hits[0];
       if (!first) return `${bare}, in no branch or worktree of this repository`;
       // The same tag and time, other bytes: what was applied is an earlier version of the file.

@@ -5,8 +5,10 @@ import { isLocalHost, loadConfig, PACKAGE_ROOT, projectRoot } from "../basics/en
 import { findRepo, git } from "../basics/git.ts";
 import { probePostgres } from "../basics/pg.ts";
 import { withStackLock } from "../checkout/stack-lock.ts";
+import { stderrColour as colour } from "../cli/colour.ts";
 import type { Runner } from "../cli/command.ts";
-import { info } from "../cli/task.ts";
+import { info, say } from "../cli/task.ts";
+import { findConflict } from "../guards/conflicts.ts";
 import { applyMigrations } from "./migrate.ts";
 
 /** A rebase or cherry-pick checks out commits on its way: follow only where it ends. */
@@ -22,6 +24,13 @@ async function midRebase(): Promise<boolean> {
 
 export default {
   async run() {
+    // A conflicted drizzle/ is no history to make the database fit: the one line, and nothing
+    // touched. Exit 0 all the same: the hook must not fail the checkout (or the rebase) it runs in.
+    const conflict = await findConflict(PACKAGE_ROOT);
+    if (conflict) {
+      say(`${colour.red("✖")} ${conflict.message}`);
+      return 0;
+    }
     const root = projectRoot();
     if (!existsSync(join(root, ".env"))) return 0;
     const config = loadConfig(root);

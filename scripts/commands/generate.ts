@@ -7,6 +7,7 @@ import { interactive, sh } from "../basics/system.ts";
 import { plain } from "../cli/colour.ts";
 import type { Runner } from "../cli/command.ts";
 import { CliError, info, print, task } from "../cli/task.ts";
+import { refuseConflict } from "../guards/conflicts.ts";
 import { drizzleKit, NEEDS_TTY } from "../guards/drift.ts";
 import { generateAnswers, migrationName } from "./flags.ts";
 
@@ -35,6 +36,19 @@ function unanswered(q: Question): string {
 const FOLDER = join(PACKAGE_ROOT, "drizzle");
 
 /**
+ * The tags of HEAD's migrations.sum; none when it does not parse: conflict markers committed by
+ * `git rebase --continue` (which runs no pre-commit hook), which `db check` says how to mend — by
+ * this very command, regenerating on top of HEAD's parent and amending.
+ */
+function headSumTags(text: string): string[] {
+  try {
+    return parseSum(text).lines.map((l) => l.tag);
+  } catch {
+    return [];
+  }
+}
+
+/**
  * The migrations HEAD has neither as a SQL file nor as a line of migrations.sum: not committed
  * yet, so their line may be written again (a custom migration filled in after
  * `generate --custom`, a `-- squawk-ignore` added). Without git nothing is re-hashed: lines are
@@ -48,7 +62,7 @@ async function uncommitted(): Promise<Set<string>> {
   // A migration whose file a commit deleted is still committed history: its line stays.
   const sumId = files.get(`drizzle/${SUM_FILE}`);
   const sum = sumId ? (await readBlobs(repo, [sumId])).get(sumId) : undefined;
-  const recorded = new Set(sum ? parseSum(sum.toString()).lines.map((l) => l.tag) : []);
+  const recorded = new Set(sum ? headSumTags(sum.toString()) : []);
   return new Set(
     readJournal(FOLDER)
       .entries.map((e) => e.tag)
@@ -71,6 +85,9 @@ async function updateIntegrityFile(): Promise<void> {
 export default {
   async run(args) {
     const name = migrationName(args);
+    // drizzle-kit would stop on the conflicted journal's JSON; the conflict's own fix runs
+    // `db generate` once drizzle/ is resolved.
+    await refuseConflict();
     const command = [
       "generate",
       ...(name ? ["--name", name] : []),

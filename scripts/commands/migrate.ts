@@ -12,6 +12,7 @@ import {
 import { explainRefusal } from "../branches/refusals.ts";
 import type { Runner } from "../cli/command.ts";
 import { CliError, info, print, task } from "../cli/task.ts";
+import { refuseConflict } from "../guards/conflicts.ts";
 import { squawkFiles, type Violation } from "../guards/squawk.ts";
 
 export interface ApplyOptions {
@@ -113,6 +114,7 @@ async function printPlan(config: Config): Promise<number> {
 
 export default {
   async run(args) {
+    await refuseConflict(); // a conflicted drizzle/ is no history to apply (or plan)
     if (args.plan) return printPlan(loadConfig());
     await applyMigrations(loadConfig());
     return 0;

@@ -5,6 +5,7 @@ import { withStackLock } from "../checkout/stack-lock.ts";
 import type { Runner } from "../cli/command.ts";
 import { confirm } from "../cli/confirm.ts";
 import { CliError, task } from "../cli/task.ts";
+import { refuseConflict } from "../guards/conflicts.ts";
 import { applyMigrations } from "./migrate.ts";
 import { seedDatabase } from "./seed.ts";
 
@@ -12,6 +13,8 @@ export default {
   async run(args) {
     const config = loadConfig();
     requireLocal(config, "reset the database");
+    // Before dropping anything: a conflicted drizzle/ could not migrate the new database.
+    await refuseConflict();
     const { database } = config.postgres;
     if (["postgres", "template0", "template1"].includes(database)) {
       throw new CliError(

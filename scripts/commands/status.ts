@@ -12,6 +12,7 @@ import { stdoutColour as colour, stderrColour } from "../cli/colour.ts";
 import type { Runner } from "../cli/command.ts";
 import { redact } from "../cli/redact.ts";
 import { print, say } from "../cli/task.ts";
+import { refuseConflict } from "../guards/conflicts.ts";
 import { type DriftReport, driftCache, liveDrift } from "../guards/live-drift.ts";
 
 interface Status {
@@ -105,6 +106,9 @@ function printTable(status: Status, drift: DriftReport | undefined): void {
 
 export default {
   async run(args) {
+    // A conflict in drizzle/ leaves no migrations to compare the database with: say that, and
+    // how to resolve it, rather than the journal's JSON parse error.
+    await refuseConflict();
     const config = loadConfig();
     const backend = isLocalHost(config.postgres.host) ? (lastBackend(config) ?? null) : "external";
     const [probed, redis] = await Promise.all([

@@ -78,7 +78,7 @@ types, defaults, constraints, indexes, triggers, functions, enums — one line p
 not installed, with a native or embedded stack, is reported but does not count.)
 
 Also lists the saved copies of the local database that branch switches and \`db up\` kept
-(README, "Branches and checkouts"): whose, at which migration, when, and their size.
+(docs/branches.md): whose, at which migration, when, and their size.
 
 --json  one JSON object: { backend, postgres: { url, healthy, version }, redis: { url, healthy,
         reason? }, migrations: { applied, pending, modified, unknown } } with passwords redacted;
@@ -100,7 +100,7 @@ message names it, and where git has it), when a pending file is stamped before t
 applied (drizzle-kit would skip it), or when a pending file holds its own BEGIN/COMMIT (see
 docs/migrator.md). A migration regenerated with the same SQL under a new tag is recognised as the
 one applied: its record moves, nothing is re-applied. On a local database, \`db up\` also
-switches between branches' copies (see README).
+switches between branches' copies (see docs/branches.md).
 
 --plan  print what would run — each file, its statements and squawk's findings — and change
         nothing (no lock, no bookkeeping table).`,
@@ -182,6 +182,9 @@ and the fix. Never prompts, never changes the working tree or the index; needs n
   transactions  new migrations hold no BEGIN/COMMIT of their own (the migrator runs each file
               in its own transaction), unless marked \`-- kata:no-transaction\`
 Without git (e.g. the Nix sandbox) history, squawk and transactions are skipped, with a note.
+A merge, rebase or cherry-pick stopped on a conflict in drizzle/ (unmerged paths, or conflict
+markers in a file; with --staged, staged ones) is reported instead of the rules, which cannot
+judge such a tree: one line naming the files, with the commands that resolve it.
 
 --staged    check the index (what is about to be committed), not the working tree; the schema
             and squawk rules run only when a staged path is under src/schema, drizzle/,
@@ -260,7 +263,9 @@ What \`db up\` does to the database after a branch switch, without starting anyt
 local database has migrations this checkout does not have (or an uncommitted one was edited),
 it is kept aside as its branch's copy and the copy that fits this checkout comes back; then
 pending migrations are applied. .husky/post-checkout runs it after every branch checkout. Does
-nothing (exit 0) when there is no local stack here, it is not running, or a rebase is under way.`,
+nothing (exit 0) when there is no local stack here, it is not running, or a rebase is under way.
+With a conflict in drizzle/ (left by \`git switch --merge\`, a merge or a rebase) it says so in one
+line with the commands that resolve it, and changes nothing (exit 0: a checkout never fails).`,
     before: configIfEnvFile,
     load: () => import("./follow.ts"),
   },

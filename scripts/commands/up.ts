@@ -6,6 +6,7 @@ import { recordCheckout } from "../checkout/identity.ts";
 import { withStackLock } from "../checkout/stack-lock.ts";
 import type { Runner } from "../cli/command.ts";
 import { CliError, elapsed, info, ok, print } from "../cli/task.ts";
+import { refuseConflict } from "../guards/conflicts.ts";
 import { backendFlag } from "./flags.ts";
 import { applyMigrations } from "./migrate.ts";
 
@@ -13,6 +14,8 @@ export default {
   async run(args) {
     const started = performance.now();
     const flag = backendFlag(args.backend);
+    // Before anything is created or started: a conflicted drizzle/ has no migrations to apply.
+    await refuseConflict();
     const root = projectRoot();
     if (await ensureEnvFile(root))
       ok("Created .env from .env.example, with this checkout's own ports");

@@ -177,7 +177,14 @@ describe("a week on one checkout, on the embedded backend", () => {
     expect(await columns("users")).toContain("nickname");
     expect(await emails()).toEqual([...MAIN, "feat-1@example.com"].sort());
     expect(await query("SELECT DISTINCT quota FROM teams")).toEqual([{ quota: "seven" }]);
-    await clean();
+    // The copy saved before that `db up` holds add_quota as it was before the rebase, which no
+    // branch has now: named by its tag, from the commit HEAD's reflog still has.
+    const { copies } = await clean();
+    expect(copies?.map((c) => c.at)).toContainEqual(
+      expect.stringMatching(
+        /^\d{4}_add_quota, in commit [0-9a-f]{7}, which no branch has now \(a rebase or reset left it in HEAD's reflog\)$/,
+      ),
+    );
   }, 180_000);
 
   it("a squawk acknowledgement in an applied, uncommitted migration keeps the data", async () => {

@@ -26,20 +26,30 @@ const end = next === undefined ? 0 : next + BLOCK;
  * later. A port handed out is noted in a folder every run shares, by the worker's pid; another
  * live process's note makes it taken. Notes of dead processes are taken over.
  */
-const NOTES = join(existsSync("/dev/shm") ? "/dev/shm" : "/tmp", "kata-db-test-ports");
+// One folder per user: the flake's checks run the suite as `nobody` after root's run, and a note
+// left by another user could be neither read nor taken over (EACCES failed every test that asked
+// for a port). Notes are a courtesy between runs: one that cannot be made or read is no refusal.
+const NOTES = join(
+  existsSync("/dev/shm") ? "/dev/shm" : "/tmp",
+  `kata-db-test-ports-${process.getuid?.() ?? "user"}`,
+);
 function note(port: number): boolean {
   const file = join(NOTES, String(port));
   try {
-    mkdirSync(NOTES, { recursive: true });
+    mkdirSync(NOTES, { recursive: true, mode: 0o700 });
     writeFileSync(file, String(process.pid), { flag: "wx" });
     return true;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== "EEXIST") return true; // cannot note: as before
+  }
+  try {
     const owner = Number(readFileSync(file, "utf8"));
     if (owner !== process.pid && processExists(owner)) return false;
     writeFileSync(file, String(process.pid));
-    return true;
+  } catch {
+    // Unreadable or not ours to take over: the port is free (portInUse said so), hand it out.
   }
+  return true;
 }
 
 /** A port of 127.0.0.1 nobody listens on, never handed out twice by this worker's block. */
