@@ -19,7 +19,7 @@
 //   non-local DATABASE_URL.
 
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type postgres from "postgres";
 import { sha256 } from "../../src/hash.ts";
@@ -84,6 +84,11 @@ export async function committedTags(): Promise<Set<string> | undefined> {
 }
 
 const appliedSqlDir = (config: Config) => join(config.dataDir, "applied-sql");
+
+/** The data is gone (`db down --volumes`): what was kept of the migrations it had applied goes too. */
+export function forgetAppliedSql(config: Config): void {
+  rmSync(appliedSqlDir(config), { recursive: true, force: true });
+}
 
 /** Keep the text of every migration of this folder by hash: what an edited one was when applied. */
 export function rememberAppliedSql(config: Config): void {

@@ -1,9 +1,12 @@
+import { rmSync } from "node:fs";
 import { forgetBackend, lastBackend } from "../backends/backend.ts";
 import { backends } from "../backends/index.ts";
 import { loadConfig, requireLocal } from "../basics/env.ts";
+import { forgetAppliedSql } from "../branches/branch-copies.ts";
 import { withStackLock } from "../checkout/stack-lock.ts";
 import type { Runner } from "../cli/command.ts";
 import { info } from "../cli/task.ts";
+import { driftCache } from "../guards/live-drift.ts";
 
 export default {
   async run(args) {
@@ -20,7 +23,13 @@ export default {
       const last = lastBackend(config);
       if (!last) return nothing();
       await backends[last].down(config, { volumes });
-      if (volumes) forgetBackend(config);
+      if (volumes) {
+        // What this checkout kept about the deleted database goes with it: the texts of the
+        // migrations it had applied and its remembered drift verdicts.
+        forgetAppliedSql(config);
+        rmSync(driftCache(config), { recursive: true, force: true });
+        forgetBackend(config);
+      }
       return 0;
     });
   },

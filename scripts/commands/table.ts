@@ -57,7 +57,8 @@ embedded lives in .data/ (git-ignored); docker keeps it in named volumes.`,
 Stops PostgreSQL and Redis of the backend the last \`db up\` used here. Data is kept: the next
 \`db up\` brings it back.
 
---volumes  also delete the data (.data/postgres and .data/redis, or the compose volumes).
+--volumes  also delete the data (.data/postgres and .data/redis, or the compose volumes), and
+           what this checkout kept about it (.data/applied-sql, .data/drift-cache).
            Refused unless DATABASE_URL points at this machine (127.0.0.1, localhost, ::1).`,
     flags: { boolean: ["volumes"] },
     before: config,

@@ -53,9 +53,12 @@ export function lifecycle(
 
     afterAll(async () => {
       if (!project) return;
+      const data = (name: string) => existsSync(join(project.root, ".data", name));
+      // What this checkout kept about the database (db up, db status) goes with its data.
+      expect([data("applied-sql"), data("drift-cache")]).toEqual([true, true]);
       const down = await run(["down", "--volumes"]);
       expect(down.code, down.stderr).toBe(0);
-      expect(existsSync(join(project.root, ".data", "postgres"))).toBe(false);
+      expect(["postgres", "redis", "applied-sql", "drift-cache"].filter(data)).toEqual([]);
       removeProject(project);
     });
 
