@@ -1,0 +1,13 @@
+// `npm ci` / `npm install` run this after the hooks are installed (package.json "prepare"): build
+// the bundle of the `db` CLI now (scripts/bin/db builds it on the first call when there is none, and
+// that call waits ~0.5 s for esbuild), so that the first `db up` of a fresh clone does not.
+// Best effort and silent: without bash, esbuild or the sources (an install without dev
+// dependencies, a tarball) the first `db` call builds it, or falls back, as it would anyway.
+import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+
+const db = fileURLToPath(new URL("bin/db", import.meta.url));
+if (existsSync(db) && process.platform !== "win32") {
+  spawnSync("bash", [db, "--help"], { stdio: "ignore", timeout: 60_000 });
+}
