@@ -1,6 +1,7 @@
 // The formatter step of .husky/pre-commit, by real commits: Biome fixes what is staged and the
 // fix is what gets committed — also for a file staged in part, whose unstaged lines stay unstaged;
-// a lint error Biome cannot fix refuses the commit and leaves the index and the files as they were.
+// a lint error Biome cannot fix refuses the commit and leaves the index and the files as they were;
+// so does a refusal of the migration guards, Biome's fixes being staged only once both have passed.
 
 import { describe, it } from "vitest";
 import { inRepo } from "./repo.ts";
@@ -55,5 +56,61 @@ describe.concurrent("the pre-commit hook's formatter", () => {
       expect(repo.read(FILE)).toBe(text);
     }),
     60_000,
+  );
+
+  // Biome's fixes are staged only once the migration guards have passed too (.husky/pre-commit):
+  // a refusal from either leaves the index and the files as they were.
+  it(
+    "a schema change with its migration, beside a file Biome refuses: refused, Biome's finding, the index as it was",
+    inRepo(async (expect, repo) => {
+      repo.addColumn("teams", "motto");
+      await repo.generate("add_team_motto");
+      repo.write(FILE, "export const same = (a: number, b: number) => a == b;\n");
+      repo.git("add", "-A");
+      const before = repo.state();
+      const run = await repo.commit("teams.motto");
+      expect(run.code).not.toBe(0);
+      expect(run.stderr).toMatch(/noDoubleEquals/);
+      expect(repo.state()).toEqual(before);
+    }),
+    120_000,
+  );
+
+  it(
+    "a schema change without its migration, beside a file staged in part: refused by the guards, nothing touched",
+    inRepo(async (expect, repo) => {
+      repo.addColumn("teams", "motto");
+      repo.write(FILE, UNFORMATTED);
+      repo.git("add", "-A");
+      repo.write(FILE, `${UNFORMATTED}export const later = 3;\n`);
+      const before = repo.state();
+      const run = await repo.commit("teams.motto");
+      expect(run.code).not.toBe(0);
+      expect(run.stderr).toMatch(
+        /✖ the staged src\/schema differs from .*: a schema change with no migration/,
+      );
+      expect(repo.state()).toEqual(before);
+      expect(repo.read(FILE)).toBe(`${UNFORMATTED}export const later = 3;\n`);
+    }),
+    120_000,
+  );
+
+  it(
+    "a schema change without its migration, formatted by Biome: refused by the guards, the index as it was",
+    inRepo(async (expect, repo) => {
+      repo.addColumn("teams", "motto");
+      repo.write(FILE, UNFORMATTED);
+      repo.git("add", "-A");
+      const before = repo.state();
+      const run = await repo.commit("teams.motto");
+      expect(run.code).not.toBe(0);
+      expect(run.stderr).toMatch(
+        /✖ the staged src\/schema differs from .*: a schema change with no migration/,
+      );
+      // Biome's fix is staged only when the commit goes ahead: the index and the file as they were.
+      expect(repo.state()).toEqual(before);
+      expect(repo.read(FILE)).toBe(UNFORMATTED);
+    }),
+    120_000,
   );
 });
