@@ -13,6 +13,7 @@ import { createHash } from "node:crypto";
 import postgres from "postgres";
 import { migrate } from "../src/migrator.ts";
 import { startTestServer } from "../src/testing/server.ts";
+import { databaseUrl } from "../src/testing/template.ts";
 import {
   type Measurement,
   median,
@@ -211,12 +212,6 @@ async function timeRead(sql: postgres.Sql, read: HotRead, runs: number): Promise
   return samples;
 }
 
-const withDatabase = (url: string, database: string) => {
-  const u = new URL(url);
-  u.pathname = `/${database}`;
-  return u.toString();
-};
-
 export const hotReads: Measurement = {
   id: "hot-reads",
   title: "hot reads at 1M rows, with and without secondary indexes",
@@ -224,7 +219,7 @@ export const hotReads: Measurement = {
     const server = await startTestServer();
     onCleanup("hot reads' test server", () => server.stop());
     const connect = (db: string) => {
-      const sql = postgres(withDatabase(server.adminUrl, db), { max: 1, onnotice: () => {} });
+      const sql = postgres(databaseUrl(server.adminUrl, db), { max: 1, onnotice: () => {} });
       onCleanup(`connection to ${db}`, () => sql.end());
       return sql;
     };
@@ -233,7 +228,7 @@ export const hotReads: Measurement = {
     await admin.unsafe("ALTER SYSTEM SET max_wal_size = '8GB'");
     await admin.unsafe("SELECT pg_reload_conf()");
     await admin.unsafe("CREATE DATABASE bench_hot");
-    await migrate({ url: withDatabase(server.adminUrl, "bench_hot") });
+    await migrate({ url: databaseUrl(server.adminUrl, "bench_hot") });
     let hot = connect("bench_hot");
 
     // The secondary indexes: every non-unique index of the schema (not a primary key, not a
@@ -252,7 +247,7 @@ export const hotReads: Measurement = {
 
     const loading = performance.now();
     const loader = () => {
-      const sql = postgres(withDatabase(server.adminUrl, "bench_hot"), {
+      const sql = postgres(databaseUrl(server.adminUrl, "bench_hot"), {
         max: 1,
         onnotice: () => {},
       });

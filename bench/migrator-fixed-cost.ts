@@ -13,31 +13,15 @@ import { drizzle } from "drizzle-orm/postgres-js";
 import { migrate as drizzleMigrate } from "drizzle-orm/postgres-js/migrator";
 import postgres from "postgres";
 import { migrate } from "../src/migrator.ts";
-import { startTestServer } from "../src/testing/server.ts";
 import { historyFolder } from "./history.ts";
-import {
-  type Measurement,
-  median,
-  ms,
-  onCleanup,
-  type Row,
-  ratio,
-  spread,
-  table,
-  timed,
-} from "./lib.ts";
+import { type Measurement, median, ms, type Row, ratio, spread, table, timed } from "./lib.ts";
+import { throwawayServer } from "./server.ts";
 
 const LONG = 150;
 /** Up-to-date runs are short and noisy: many of them. Applying 150 files: fewer. */
 const UP_TO_DATE_REPS = 25;
 const APPLY_REPS = 7;
 const FIXED_SLACK_MS = 20;
-
-const withDatabase = (url: string, database: string) => {
-  const u = new URL(url);
-  u.pathname = `/${database}`;
-  return u.toString();
-};
 
 async function drizzleOrm(url: string, folder: string): Promise<void> {
   const client = postgres(url, { max: 1, onnotice: () => {} });
@@ -56,16 +40,8 @@ export const migratorFixedCost: Measurement = {
   id: "migrator-orm",
   title: "our migrator vs drizzle-orm's migrator, in process",
   async measure({ log }) {
-    const server = await startTestServer();
-    onCleanup("migrator-orm's test server", () => server.stop());
-    const admin = postgres(server.adminUrl, { max: 1, onnotice: () => {} });
-    onCleanup("admin connection", () => admin.end());
-    let counter = 0;
-    const freshDatabase = async () => {
-      const name = `bench_orm_${counter++}`;
-      await admin.unsafe(`CREATE DATABASE ${name}`);
-      return withDatabase(server.adminUrl, name);
-    };
+    const server = await throwawayServer("migrator-orm");
+    const freshDatabase = () => server.freshDatabase("bench_orm");
     const folder = historyFolder(LONG);
 
     // A long history on new databases, alternating who goes first; one warm-up each.

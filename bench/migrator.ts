@@ -5,7 +5,6 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import postgres from "postgres";
-import { startTestServer } from "../src/testing/server.ts";
 import { COMMITTED, historyFolder } from "./history.ts";
 import {
   DRIZZLE_KIT,
@@ -13,7 +12,6 @@ import {
   median,
   ms,
   mustRun,
-  onCleanup,
   PACKAGE_ROOT,
   type Row,
   ratio,
@@ -21,31 +19,18 @@ import {
   TSX_LOADER,
   table,
 } from "./lib.ts";
+import { throwawayServer } from "./server.ts";
 
 const SIZES = [COMMITTED, 50, 200];
 const REPS = 3;
 const CHILD = join(PACKAGE_ROOT, "bench", "children", "migrate.ts");
 
-const withDatabase = (url: string, database: string) => {
-  const u = new URL(url);
-  u.pathname = `/${database}`;
-  return u.toString();
-};
-
 export const migrator: Measurement = {
   id: "migrator",
   title: "our migrator vs drizzle-kit migrate",
   async measure({ log }) {
-    const server = await startTestServer();
-    onCleanup("migrator's test server", () => server.stop());
-    const admin = postgres(server.adminUrl, { max: 1, onnotice: () => {} });
-    onCleanup("admin connection", () => admin.end());
-    let counter = 0;
-    const freshDatabase = async () => {
-      const name = `bench_migrate_${counter++}`;
-      await admin.unsafe(`CREATE DATABASE ${name}`);
-      return withDatabase(server.adminUrl, name);
-    };
+    const server = await throwawayServer("migrator");
+    const freshDatabase = () => server.freshDatabase("bench_migrate");
     const applied = async (url: string) => {
       const sql = postgres(url, { max: 1, onnotice: () => {} });
       try {

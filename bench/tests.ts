@@ -6,14 +6,11 @@
 
 import { readFileSync } from "node:fs";
 import { join, relative } from "node:path";
-import postgres from "postgres";
 import { migrate } from "../src/migrator.ts";
-import { startTestServer } from "../src/testing/server.ts";
 import {
   type Measurement,
   median,
   ms,
-  onCleanup,
   PACKAGE_ROOT,
   ratio,
   run,
@@ -22,6 +19,7 @@ import {
   tempDir,
   timed,
 } from "./lib.ts";
+import { throwawayServer } from "./server.ts";
 
 const CLONES = 10;
 const MIGRATES = 3;
@@ -33,12 +31,6 @@ const CLONE_BUDGET_MS = 30;
 /** Issue 22: the suite's CPU without a Docker engine (the docker tests skip). */
 const CPU_BUDGET_S = 100;
 
-const withDatabase = (url: string, database: string) => {
-  const u = new URL(url);
-  u.pathname = `/${database}`;
-  return u.toString();
-};
-
 interface VitestJson {
   numFailedTests: number;
   numTotalTests: number;
@@ -49,12 +41,10 @@ export const tests: Measurement = {
   id: "tests",
   title: "`npm test` and the per-file database clone",
   async measure({ log }) {
-    const server = await startTestServer();
-    const stopServer = onCleanup("tests' test server", () => server.stop());
-    const admin = postgres(server.adminUrl, { max: 1, onnotice: () => {} });
-    const closeAdmin = onCleanup("admin connection", () => admin.end());
+    const server = await throwawayServer("tests");
+    const { admin } = server;
     await admin.unsafe("CREATE DATABASE bench_template");
-    await migrate({ url: withDatabase(server.adminUrl, "bench_template") });
+    await migrate({ url: server.url("bench_template") });
 
     // Clones one after another and dropped afterwards, as test files clone when they start and
     // drop when they end (a DROP DATABASE between clones would slow the next one down). The two
@@ -76,14 +66,13 @@ export const tests: Measurement = {
     for (let i = 0; i < MIGRATES; i++) {
       const fresh = await timed(async () => {
         await admin.unsafe(`CREATE DATABASE bench_fresh_${i}`);
-        await migrate({ url: withDatabase(server.adminUrl, `bench_fresh_${i}`) });
+        await migrate({ url: server.url(`bench_fresh_${i}`) });
       });
       migrates.push(fresh.ms);
     }
     log(`clone ${ms(median(clones))}, fresh + migrate ${ms(median(migrates))}`);
     // Idle or not, a second server must not share the machine with npm test's.
-    await closeAdmin();
-    await stopServer();
+    await server.stop();
 
     // With an engine the docker tests run too, and the CPU budget does not apply.
     const engine = await run("docker", ["info", "--format", "{{.ServerVersion}}"]).then(
