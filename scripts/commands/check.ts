@@ -2,7 +2,6 @@ import { loadConfig, PACKAGE_ROOT } from "../basics/env.ts";
 import type { Runner } from "../cli/command.ts";
 import { CliError, elapsed, info, ok, say } from "../cli/task.ts";
 import { collisionsRule } from "../guards/collisions.ts";
-import { findConflict } from "../guards/conflicts.ts";
 import { prepare } from "../guards/context.ts";
 import { drift } from "../guards/drift.ts";
 import { history } from "../guards/history.ts";
@@ -80,10 +79,6 @@ export default {
     if (args.database) return checkDatabase();
     const base = baseRef(args);
     const started = performance.now();
-    // A merge or rebase stopped on a conflict in drizzle/: no rule can judge that tree, each would
-    // report a consequence of it. The conflict alone, with its fix.
-    const conflict = await findConflict(PACKAGE_ROOT, { staged: Boolean(args.staged) });
-    if (conflict) throw new CliError(conflict.message);
     const ctx = await prepare({
       packageRoot: PACKAGE_ROOT,
       staged: Boolean(args.staged),

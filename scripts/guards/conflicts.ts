@@ -178,6 +178,8 @@ const inDrizzle = (paths: string[]) => paths.map((p) => p.slice(DRIZZLE.length +
 export interface ConflictOptions {
   /** Look at the index (what is about to be committed) rather than the working tree. */
   staged?: boolean;
+  /** The package's repository when the caller has found it already; null: there is none. */
+  repo?: Repo | null;
 }
 
 /**
@@ -189,7 +191,7 @@ export async function findConflict(
   packageRoot: string,
   options: ConflictOptions = {},
 ): Promise<Conflict | undefined> {
-  const repo = await findRepo(packageRoot);
+  const repo = options.repo === undefined ? await findRepo(packageRoot) : options.repo;
   if (!repo) {
     const markers = options.staged ? [] : workTreeMarkers(packageRoot);
     if (markers.length === 0) return undefined;

@@ -14,6 +14,7 @@ import {
   treeFiles,
 } from "../basics/git.ts";
 import { CliError, UsageError } from "../cli/task.ts";
+import { findConflict } from "./conflicts.ts";
 import { Scratch } from "./scratch.ts";
 import { type Context, DRIZZLE, type GitState, GUARDED_PATHS, type RefTree } from "./types.ts";
 
@@ -66,10 +67,15 @@ export async function prepare(options: CheckOptions): Promise<Context> {
   }
   const scratch = new Scratch(packageRoot);
   try {
-    // The index is written out while the refs are read: it needs none of them.
+    // The index is written out while the refs are read and a conflict is looked for: it needs
+    // none of them.
     const indexRoot =
       staged && repo ? materialiseIndex(repo, GUARDED_PATHS, scratch.folder("index")) : undefined;
     indexRoot?.catch(() => {}); // awaited below; a failure of gitState first must not leave it unhandled
+    // A merge or rebase stopped on a conflict in drizzle/: no rule can judge that tree, each would
+    // report a consequence of it. The conflict alone, with its fix.
+    const conflict = await findConflict(packageRoot, { staged, repo: repo ?? null });
+    if (conflict) throw new CliError(conflict.message);
     const state = repo ? await gitState(repo, options.base) : undefined;
     let root = packageRoot;
     let touched = true;
