@@ -8,9 +8,9 @@
 
 import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { describe, type ExpectStatic, expect, it } from "vitest";
 import { readJournal } from "../../src/migrations.ts";
-import { oneLineError, runProcess } from "../cli/helpers.ts";
+import { oneLineError, type Run, runProcess } from "../cli/helpers.ts";
 import { inRepo, makeRepo, type Repo } from "./repo.ts";
 
 /** main and feat/team-plan each with a migration 0003 of their own, made by `db generate`. */
@@ -47,6 +47,27 @@ const runFix = (repo: Repo, fix: string) =>
     PATH: `${repo.path("scripts/bin")}:${repo.env.PATH}`,
   });
 
+/** Refused in exactly `line` (exit 1), and none of the cascade. */
+function expectOneLine(expect: ExpectStatic, run: Run, line: string, what = "") {
+  expect(run.code, what).toBe(1);
+  expect(oneLineError(run), what).toBe(line);
+  expect(run.stderr, what).not.toMatch(MISLEADING);
+}
+
+/** The fix, run as printed, succeeds; `then` checks what it left; `db check` passes on it. */
+async function expectFixWorks(
+  expect: ExpectStatic,
+  repo: Repo,
+  fix: string,
+  then: () => void = () => {},
+) {
+  const fixed = await runFix(repo, fix);
+  expect(fixed.code, fixed.stderr).toBe(0);
+  then();
+  const check = await repo.db("check");
+  expect(check.code, check.stderr).toBe(0);
+}
+
 describe.concurrent("a conflict in drizzle/", () => {
   it(
     "mid-rebase: check, status, up, migrate say it in one line; the printed fix finishes the rebase",
@@ -63,24 +84,20 @@ describe.concurrent("a conflict in drizzle/", () => {
       const expected = `✖ rebase stopped on a conflict in drizzle/: meta/0003_snapshot.json, meta/_journal.json, migrations.sum (unmerged). Fix: \`${fix}\``;
       for (const args of [["check"], ["status"], ["status", "--json"], ["up"], ["migrate"]]) {
         const run = await repo.db(...args);
-        expect(run.code, `db ${args.join(" ")}`).toBe(1);
-        expect(oneLineError(run), `db ${args.join(" ")}`).toBe(expected);
-        expect(run.stderr, `db ${args.join(" ")}`).not.toMatch(MISLEADING);
+        expectOneLine(expect, run, expected, `db ${args.join(" ")}`);
         expect(run.stdout).toBe("");
       }
       // `db up` failed before starting or creating anything.
       expect(existsSync(repo.path(".data"))).toBe(false);
 
-      const fixed = await runFix(repo, fixOf(expected));
-      expect(fixed.code, fixed.stderr).toBe(0);
-      expect(existsSync(repo.path(".git/rebase-merge"))).toBe(false);
-      expect(repo.git("log", "--format=%s", "-2")).toBe("teams.plan\nusers.nickname");
-      expect(repo.git("ls-tree", "--name-only", "HEAD", "drizzle/")).toMatch(
-        /0003_add_user_nickname\.sql\ndrizzle\/0004_add_team_plan\.sql/,
-      );
-      expect(repo.git("status", "--porcelain")).toBe("");
-      const check = await repo.db("check");
-      expect(check.code, check.stderr).toBe(0);
+      await expectFixWorks(expect, repo, fixOf(expected), () => {
+        expect(existsSync(repo.path(".git/rebase-merge"))).toBe(false);
+        expect(repo.git("log", "--format=%s", "-2")).toBe("teams.plan\nusers.nickname");
+        expect(repo.git("ls-tree", "--name-only", "HEAD", "drizzle/")).toMatch(
+          /0003_add_user_nickname\.sql\ndrizzle\/0004_add_team_plan\.sql/,
+        );
+        expect(repo.git("status", "--porcelain")).toBe("");
+      });
     }),
     180_000,
   );
@@ -96,17 +113,14 @@ describe.concurrent("a conflict in drizzle/", () => {
 
       const fix =
         "git checkout HEAD~1 -- drizzle && rm -f drizzle/0003_add_team_plan.sql && db generate --name add_team_plan && git add -A drizzle && git commit --amend --no-edit";
-      const check = await repo.db("check");
-      expect(check.code).toBe(1);
-      expect(oneLineError(check)).toBe(
+      expectOneLine(
+        expect,
+        await repo.db("check"),
         `✖ conflict markers committed in HEAD, in drizzle/: meta/0003_snapshot.json, meta/_journal.json, migrations.sum (conflict markers). Fix: \`${fix}\``,
       );
-      expect(check.stderr).not.toMatch(MISLEADING);
-      const fixed = await runFix(repo, fix);
-      expect(fixed.code, fixed.stderr).toBe(0);
-      expect(repo.git("log", "--format=%s", "-2")).toBe("teams.plan\nusers.nickname");
-      const after = await repo.db("check");
-      expect(after.code, after.stderr).toBe(0);
+      await expectFixWorks(expect, repo, fix, () =>
+        expect(repo.git("log", "--format=%s", "-2")).toBe("teams.plan\nusers.nickname"),
+      );
     }),
     180_000,
   );
@@ -119,19 +133,17 @@ describe.concurrent("a conflict in drizzle/", () => {
 
       const fix =
         "git checkout main -- drizzle && rm -f drizzle/0003_add_team_plan.sql && db generate --name add_team_plan && git add -A drizzle && git commit --no-edit";
-      const check = await repo.db("check");
-      expect(check.code).toBe(1);
-      expect(oneLineError(check)).toBe(
+      expectOneLine(
+        expect,
+        await repo.db("check"),
         `✖ merge stopped on a conflict in drizzle/: meta/0003_snapshot.json, meta/_journal.json, migrations.sum (unmerged). Fix: \`${fix}\``,
       );
-      expect(check.stderr).not.toMatch(MISLEADING);
-
       // The fix commits the merge through the pre-commit hook, which checks it.
-      const fixed = await runFix(repo, fix);
-      expect(fixed.code, fixed.stderr).toBe(0);
-      expect(repo.git("rev-parse", "-q", "--verify", "HEAD^2")).toBe(repo.git("rev-parse", "main"));
-      const after = await repo.db("check");
-      expect(after.code, after.stderr).toBe(0);
+      await expectFixWorks(expect, repo, fix, () =>
+        expect(repo.git("rev-parse", "-q", "--verify", "HEAD^2")).toBe(
+          repo.git("rev-parse", "main"),
+        ),
+      );
     }),
     180_000,
   );
@@ -179,13 +191,11 @@ describe.concurrent("a conflict in drizzle/", () => {
       );
       expect(moved.stderr).not.toMatch(/db follow failed/);
       // Its fix: main's drizzle/ and this branch's migration generated again on top, uncommitted.
-      const fixed = await runFix(repo, fixOf(oneLineError(moved)));
-      expect(fixed.code, fixed.stderr).toBe(0);
-      expect(repo.git("diff", "--cached", "--name-only", "--", "drizzle/*.sql")).toBe(
-        "drizzle/0004_add_team_plan.sql",
+      await expectFixWorks(expect, repo, fixOf(oneLineError(moved)), () =>
+        expect(repo.git("diff", "--cached", "--name-only", "--", "drizzle/*.sql")).toBe(
+          "drizzle/0004_add_team_plan.sql",
+        ),
       );
-      const check = await repo.db("check");
-      expect(check.code, check.stderr).toBe(0);
     }),
     180_000,
   );
@@ -201,12 +211,11 @@ describe.concurrent("a conflict in drizzle/", () => {
       expect(() => readJournal(join(repo.dir, "drizzle"))).toThrow(
         /^cannot read the migration journal \S+: it holds git conflict markers: a merge or rebase stopped on a conflict in it, resolve that first$/,
       );
-      const check = await repo.db("check");
-      expect(check.code).toBe(1);
-      expect(oneLineError(check)).toBe(
+      expectOneLine(
+        expect,
+        await repo.db("check"),
         "✖ a conflict left in drizzle/: meta/_journal.json (conflict markers). Fix: restore drizzle/ as the main branch has it, remove this branch's new migration and run `db generate` again (docs/guards.md)",
       );
-      expect(check.stderr).not.toMatch(MISLEADING);
     } finally {
       repo.remove();
     }
