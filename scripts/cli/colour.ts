@@ -5,6 +5,8 @@
 // tool's words hold: forStream). It replaces zx's chalk, which looked at stdout alone for both
 // streams and, with the rest of zx, cost every `db` call its loading.
 
+import { stripVTControlCharacters } from "node:util";
+
 const CODES = { green: 32, yellow: 33, red: 31, dim: 2 } as const;
 export type Colour = keyof typeof CODES;
 
@@ -34,11 +36,11 @@ export const stderrColour: Paint = paint(process.stderr);
 /** For lines written to stdout (results: `db status`). */
 export const stdoutColour: Paint = paint(process.stdout);
 
-// biome-ignore lint/suspicious/noControlCharactersInRegex: what it removes are control sequences
-const ESCAPES = /\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\-_])?/g;
-
-/** `text` without terminal control sequences (colour, cursor moves, titles): for a tool's output relayed. */
-export const plain = (text: string): string => text.replace(ESCAPES, "");
+/**
+ * `text` without terminal control sequences (colour, cursor moves, titles): for a tool's output
+ * relayed. Node's own stripVTControlCharacters (the pattern of the ansi-regex package).
+ */
+export const plain = (text: string): string => stripVTControlCharacters(text);
 
 /** `text` as it may go to `stream`: unchanged on a terminal, without control sequences elsewhere. */
 export const forStream = (stream: { isTTY?: boolean }, text: string): string =>
