@@ -331,10 +331,12 @@ export function localBackend(
         step.done((await stopRedis(config)) ? "Redis stopped" : "Redis was not running");
       });
       if (volumes) {
-        const what = `${show(config, dir)} and ${show(config, redisDir(config))}`;
+        // Only what is there is named: without redis-server there never was a .data/redis.
+        const there = [dir, redisDir(config)].filter((path) => existsSync(path));
+        if (there.length === 0) return info("no data to delete");
+        const what = there.map((path) => show(config, path)).join(" and ");
         await task(`Deleting ${what}`, async (step) => {
-          rmSync(dir, { recursive: true, force: true });
-          rmSync(redisDir(config), { recursive: true, force: true });
+          for (const path of there) rmSync(path, { recursive: true, force: true });
           step.done(`Deleted ${what}`);
         });
       }

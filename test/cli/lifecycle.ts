@@ -58,6 +58,12 @@ export function lifecycle(
       expect([data("applied-sql"), data("drift-cache")]).toEqual([true, true]);
       const down = await run(["down", "--volumes"]);
       expect(down.code, down.stderr).toBe(0);
+      // Only what was there is named: without redis-server there never was a .data/redis.
+      expect(down.stderr).toMatch(
+        redisServer
+          ? /✔ Deleted \.data\/postgres and \.data\/redis /
+          : /✔ Deleted \.data\/postgres \d/,
+      );
       expect(["postgres", "redis", "applied-sql", "drift-cache"].filter(data)).toEqual([]);
       removeProject(project);
     });
