@@ -14,9 +14,10 @@ import {
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterAll, inject } from "vitest";
+import { inject } from "vitest";
 import { which } from "../../scripts/basics/system.ts";
 import { readJournal } from "../../src/migrations.ts";
+import { atFileEnd } from "../helpers/file-end.ts";
 import { testPort } from "../helpers/ports.ts";
 
 export const PACKAGE_ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -35,17 +36,10 @@ export interface Project {
   redisPort: number;
 }
 
-/**
- * Temp directories made by these helpers, removed after the test file. Registered at import, so
- * it runs after the file's own afterAll hooks (vitest runs them in reverse), which stop servers.
- */
-const made: string[] = [];
-afterAll(() => {
-  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
+/** A temp directory, removed after the test file (after its own afterAll hooks, which stop servers). */
 const tempDir = (prefix: string) => {
   const dir = mkdtempSync(join(tmpdir(), prefix));
-  made.push(dir);
+  atFileEnd(() => rmSync(dir, { recursive: true, force: true }));
   return dir;
 };
 

@@ -16,7 +16,7 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { afterAll, type ExpectStatic } from "vitest";
+import type { ExpectStatic } from "vitest";
 import { type Run, runProcess } from "../cli/helpers.ts";
 import { copyProject } from "../helpers/project-copy.ts";
 
@@ -131,9 +131,11 @@ function emptyRepo(): Repo {
 }
 
 /**
- * The baseline repository of this test file, made once: the project copied, `git init`, the
+ * The baseline repository of this worker, made once: the project copied, `git init`, the
  * baseline commit, the hooks installed by the `prepare` script as `npm ci` runs it. Each test
- * gets a copy of it (`cp -a`: the links of node_modules, the hooks and .git as they are).
+ * gets a copy of it (`cp -a`: the links of node_modules, the hooks and .git as they are), and no
+ * test touches it, so the files a worker runs one after another share it. It is in the run's
+ * scratch folder (TMPDIR), which the global setup removes at the end of the run.
  */
 let baseline: Promise<Repo> | undefined;
 function baselineRepo(): Promise<Repo> {
@@ -148,7 +150,6 @@ function baselineRepo(): Promise<Repo> {
   })();
   return baseline;
 }
-afterAll(async () => (await baseline)?.remove());
 
 export async function makeRepo(options: RepoOptions = {}): Promise<Repo> {
   const repo = emptyRepo();

@@ -3,19 +3,14 @@
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll } from "vitest";
 import { updateSum } from "../../src/integrity.ts";
 import { type Journal, MIGRATIONS_FOLDER } from "../../src/migrations.ts";
-
-const made: string[] = [];
-afterAll(() => {
-  for (const dir of made) rmSync(dir, { recursive: true, force: true });
-});
+import { atFileEnd } from "./file-end.ts";
 
 /** A copy of the committed migrations in a fresh temp folder. */
 export function copyMigrations(): string {
   const dir = mkdtempSync(join(tmpdir(), "kata-migrations-"));
-  made.push(dir);
+  atFileEnd(() => rmSync(dir, { recursive: true, force: true }));
   cpSync(MIGRATIONS_FOLDER, dir, { recursive: true });
   return dir;
 }
@@ -73,7 +68,7 @@ export function writeFolder(
   } = {},
 ): string {
   const dir = mkdtempSync(join(tmpdir(), "kata-history-"));
-  made.push(dir);
+  atFileEnd(() => rmSync(dir, { recursive: true, force: true }));
   mkdirSync(join(dir, "meta"));
   const version = options.version ?? "7";
   let when = Date.UTC(2024, 0, 1);

@@ -17,8 +17,18 @@ const BLOCK = 400;
 const BLOCKS = 30;
 
 const pool = Number(process.env.VITEST_POOL_ID);
-let next = Number.isInteger(pool) && pool > 0 ? FIRST + ((pool - 1) % BLOCKS) * BLOCK : undefined;
-const end = next === undefined ? 0 : next + BLOCK;
+const start =
+  Number.isInteger(pool) && pool > 0 ? FIRST + ((pool - 1) % BLOCKS) * BLOCK : undefined;
+let next = start;
+const end = start === undefined ? 0 : start + BLOCK;
+
+/**
+ * Each test file starts at the beginning of its worker's block (test/setup/per-file.ts): a worker
+ * runs its files one after another in one process, and the servers of a finished file are gone.
+ */
+export function resetTestPorts(): void {
+  next = start;
+}
 
 /**
  * Two test runs at once (two worktrees, or a run beside a soak) have workers with the same pool
