@@ -11,10 +11,13 @@ import { join } from "node:path";
 import { describe, type ExpectStatic, expect, it } from "vitest";
 import { readJournal } from "../../src/migrations.ts";
 import { oneLineError, type Run, runProcess } from "../cli/helpers.ts";
-import { inRepo, makeRepo, type Repo } from "./repo.ts";
+import { inRepo, makeRepo, type Repo, sharedStart } from "./repo.ts";
 
-/** main and feat/team-plan each with a migration 0003 of their own, made by `db generate`. */
-async function twoBranches(repo: Repo): Promise<void> {
+/**
+ * main and feat/team-plan each with a migration 0003 of their own, made by `db generate`, and
+ * feat/team-plan checked out: where every test starts (made once, each test on a copy).
+ */
+const twoBranches = sharedStart(async (repo: Repo) => {
   repo.git("checkout", "-q", "-b", "feat/team-plan");
   repo.addColumn("teams", "plan");
   await repo.generate("add_team_plan");
@@ -26,7 +29,7 @@ async function twoBranches(repo: Repo): Promise<void> {
   repo.git("add", "-A");
   expect((await repo.commit("users.nickname", "--no-verify")).code).toBe(0);
   repo.git("checkout", "-q", "feat/team-plan");
-}
+});
 
 const git = (repo: Repo, ...args: string[]) =>
   runProcess("git", ["-C", repo.dir, ...args], { ...repo.env, GIT_EDITOR: "true" });
@@ -72,7 +75,6 @@ describe.concurrent("a conflict in drizzle/", () => {
   it(
     "mid-rebase: check, status, up, migrate say it in one line; the printed fix finishes the rebase",
     inRepo(async (expect, repo) => {
-      await twoBranches(repo);
       const rebase = await git(repo, "rebase", "main");
       expect(rebase.code).not.toBe(0);
       expect(repo.git("ls-files", "-u", "--", "drizzle")).not.toBe("");
@@ -98,14 +100,13 @@ describe.concurrent("a conflict in drizzle/", () => {
         );
         expect(repo.git("status", "--porcelain")).toBe("");
       });
-    }),
+    }, twoBranches),
     180_000,
   );
 
   it(
     "markers staged and committed by `git rebase --continue` (no pre-commit hook runs): HEAD is mended",
     inRepo(async (expect, repo) => {
-      await twoBranches(repo);
       expect((await git(repo, "rebase", "main")).code).not.toBe(0);
       repo.git("add", "-A", "drizzle");
       const cont = await git(repo, "rebase", "--continue");
@@ -121,14 +122,13 @@ describe.concurrent("a conflict in drizzle/", () => {
       await expectFixWorks(expect, repo, fix, () =>
         expect(repo.git("log", "--format=%s", "-2")).toBe("teams.plan\nusers.nickname"),
       );
-    }),
+    }, twoBranches),
     180_000,
   );
 
   it(
     "mid-merge of main into the branch: the line keeps main's side, and its fix commits the merge",
     inRepo(async (expect, repo) => {
-      await twoBranches(repo);
       expect((await git(repo, "merge", "main")).code).not.toBe(0);
 
       const fix =
@@ -144,14 +144,13 @@ describe.concurrent("a conflict in drizzle/", () => {
           repo.git("rev-parse", "main"),
         ),
       );
-    }),
+    }, twoBranches),
     180_000,
   );
 
   it(
     "staged conflict markers are refused by the pre-commit hook, index and tree unchanged",
     inRepo(async (expect, repo) => {
-      await twoBranches(repo);
       expect((await git(repo, "merge", "main")).code).not.toBe(0);
       // The conflicts "resolved" by staging the files as git left them, markers and all.
       repo.git("add", "-A", "drizzle");
@@ -165,14 +164,13 @@ describe.concurrent("a conflict in drizzle/", () => {
       );
       expect(refused.stderr).not.toMatch(MISLEADING);
       expect(repo.state()).toEqual(before);
-    }),
+    }, twoBranches),
     180_000,
   );
 
   it(
     "the post-checkout hook: quiet at the start of a rebase, the one line after `git switch --merge`",
     inRepo(async (expect, repo) => {
-      await twoBranches(repo);
       // git runs post-checkout once in a rebase, when it checks out main, before any conflict.
       const rebase = await git(repo, "rebase", "main");
       expect(rebase.code).not.toBe(0);
@@ -196,7 +194,7 @@ describe.concurrent("a conflict in drizzle/", () => {
           "drizzle/0004_add_team_plan.sql",
         ),
       );
-    }),
+    }, twoBranches),
     180_000,
   );
 

@@ -18,6 +18,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import type { ExpectStatic } from "vitest";
 import { type Run, runProcess } from "../cli/helpers.ts";
+import { atFileEnd } from "../helpers/file-end.ts";
 import { copyProject } from "../helpers/project-copy.ts";
 
 export type { Run };
@@ -162,13 +163,37 @@ export async function makeRepo(options: RepoOptions = {}): Promise<Repo> {
 }
 
 /**
- * A test in a repository of its own, removed afterwards: such tests can run concurrently (they
- * mostly wait for git, the CLI and drizzle-kit), with the test's own `expect`.
+ * For the tests of a file that all start from the same state, made by `prepare` (say, two
+ * branches, each with a generated migration): the state is made once, in a repository of its own
+ * removed after the file, and each call returns a copy of it (`cp -a`, as of the baseline).
+ */
+export function sharedStart(prepare: (repo: Repo) => Promise<void>): () => Promise<Repo> {
+  let prepared: Promise<Repo> | undefined;
+  return async () => {
+    prepared ??= (async () => {
+      const repo = await makeRepo();
+      atFileEnd(repo.remove);
+      await prepare(repo);
+      return repo;
+    })();
+    const copy = emptyRepo();
+    execFileSync("cp", ["-a", (await prepared).dir, copy.dir]);
+    return copy;
+  };
+}
+
+/**
+ * A test in a repository of its own (the baseline's copy, or `start`'s), removed afterwards: such
+ * tests can run concurrently (they mostly wait for git, the CLI and drizzle-kit), with the
+ * test's own `expect`.
  */
 export const inRepo =
-  (test: (expect: ExpectStatic, repo: Repo) => Promise<void>) =>
+  (
+    test: (expect: ExpectStatic, repo: Repo) => Promise<void>,
+    start: () => Promise<Repo> = makeRepo,
+  ) =>
   async ({ expect }: { expect: ExpectStatic }) => {
-    const repo = await makeRepo();
+    const repo = await start();
     try {
       await test(expect, repo);
       expect(repo.leftovers()).toEqual([]);
