@@ -35,15 +35,26 @@ export function git(repo: Repo | string, args: string[], input?: string): Promis
   });
 }
 
+/**
+ * Repositories found, by directory. A command asks for its checkout's several times (the conflict
+ * check, the branch, the stack's identity…), and each git process costs node's one thread a few
+ * ms; the answer does not change while it runs. Only found ones: `git init` may yet make one.
+ */
+const found = new Map<string, Repo>();
+
 /** The repository holding `dir`, or undefined without git or outside a repository. */
 export async function findRepo(dir: string): Promise<Repo | undefined> {
+  const known = found.get(dir);
+  if (known) return { ...known };
   try {
     const [top = "", prefix = ""] = (
       await git(dir, ["rev-parse", "--show-toplevel", "--show-prefix"])
     )
       .toString()
       .split("\n");
-    return top ? { top, prefix } : undefined;
+    if (!top) return undefined;
+    found.set(dir, { top, prefix });
+    return { top, prefix };
   } catch {
     return undefined;
   }

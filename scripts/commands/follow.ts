@@ -15,11 +15,9 @@ import { applyMigrations } from "./migrate.ts";
 async function midRebase(): Promise<boolean> {
   const repo = await findRepo(PACKAGE_ROOT);
   if (!repo) return false;
-  for (const state of ["rebase-merge", "rebase-apply"]) {
-    const path = (await git(repo, ["rev-parse", "--git-path", state])).toString().trim();
-    if (existsSync(join(repo.top, path)) || existsSync(path)) return true;
-  }
-  return false;
+  const states = ["rebase-merge", "rebase-apply"].flatMap((state) => ["--git-path", state]);
+  const paths = (await git(repo, ["rev-parse", ...states])).toString().trim().split("\n");
+  return paths.some((path) => existsSync(join(repo.top, path)) || existsSync(path));
 }
 
 export default {
