@@ -1,9 +1,10 @@
 // scripts/bin/db keeps one bundle of the CLI per state of the sources, in the node_modules cache
-// the packages live in, and each build cleans up old ones. A bundle run lately is never cleaned up:
+// the packages live in, and each build cleans up old ones. A schema edit alone makes none, but
+// for the two commands that hold the schema. A bundle run lately is never cleaned up:
 // a command loads its chunks while it runs, and a test run once lost, that way, the bundle its
 // previous run had made and it was using. Real builds, in a copy of this checkout.
 
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import {
   appendFileSync,
   existsSync,
@@ -59,11 +60,50 @@ it("a build removes bundles neither made nor run in the last week, and stamps th
   const key = readFileSync(
     join(project, "node_modules", ".cache", "kata-db", `${project.replaceAll("/", "_")}.key`),
     "utf8",
-  ).trim();
+  )
+    .trim()
+    .replace(" ", "."); // the bundle's folder: the hash of the code, then of src/schema
   atFileEnd(() => rmSync(join(BUNDLES, key), { recursive: true, force: true }));
 
   expect(existsSync(forgotten)).toBe(false);
   expect(existsSync(runLongAgo)).toBe(false);
   expect(existsSync(runLately)).toBe(true);
   expect(Date.now() - statSync(join(BUNDLES, key, "used")).mtimeMs).toBeLessThan(60_000);
+});
+
+it("after a src/schema edit, commands run the bundle they ran before; db seed and db reset get one of the new schema", () => {
+  const project = mkdtempSync(join(tmpdir(), "kata-bundle-cache-"));
+  atFileEnd(() => rmSync(project, { recursive: true, force: true }));
+  copyProject(project);
+  const note = join(
+    project,
+    "node_modules",
+    ".cache",
+    "kata-db",
+    `${project.replaceAll("/", "_")}.key`,
+  );
+  const db = (...args: string[]) =>
+    spawnSync(join(project, "scripts", "bin", "db"), args, {
+      encoding: "utf8",
+      // No .env and no DATABASE_URL: db seed ends at once, after the wrapper chose its bundle.
+      env: { ...process.env, KATA_DB_ROOT: project, DATABASE_URL: "" },
+    });
+  const bundle = () => join(BUNDLES, readFileSync(note, "utf8").trim().replace(" ", "."));
+  // Code of its own (no other run has a bundle of it), so the bundles below are this test's.
+  appendFileSync(join(project, "scripts", "db.ts"), `\n// ${process.pid}-${Date.now()}\n`);
+  expect(db("--help").status).toBe(0);
+  const before = bundle();
+  atFileEnd(() => rmSync(before, { recursive: true, force: true }));
+  expect(existsSync(join(before, "db.mjs"))).toBe(true);
+
+  appendFileSync(join(project, "src", "schema", "identity.ts"), "\n// an edit\n");
+  const status = db("status");
+  expect(status.stderr).toMatch(/DATABASE_URL is not set/);
+  const after = bundle();
+  atFileEnd(() => rmSync(after, { recursive: true, force: true }));
+  expect(after).not.toBe(before); // the note has the new schema's hash…
+  expect(existsSync(after)).toBe(false); // …and no bundle was made of it: status ran `before`
+
+  expect(db("seed").stderr).toMatch(/DATABASE_URL is not set/);
+  expect(existsSync(join(after, "db.mjs"))).toBe(true);
 });

@@ -3,7 +3,7 @@
 // without parsing them (bench/warm.ts times it against `node -e 0`; no timing is asserted here).
 // What each answer says is tested in errors.test.ts.
 
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { describe, expect, inject, it } from "vitest";
 import { APP_ROLE } from "../../scripts/commands/table.ts";
@@ -46,6 +46,42 @@ describe("start-up", () => {
           !/^scripts\/(db|cli\/\w+|commands\/(table|flags)|basics\/env)\.ts$/.test(m as string),
       ),
     ).toEqual([]);
+  });
+
+  it("only db seed and db reset reach src/schema: scripts/bin/db runs the others from a bundle of another schema", () => {
+    const dir = dirname(inject("cliBundle"));
+    const chunks = new Map<string, string>([["db.mjs", readFileSync(inject("cliBundle"), "utf8")]]);
+    for (const name of readdirSync(join(dir, "chunks"))) {
+      chunks.set(`chunks/${name}`, readFileSync(join(dir, "chunks", name), "utf8"));
+    }
+    // Who imports whom, statically or by import(), as paths relative to the bundle's folder.
+    const importers = new Map<string, string[]>();
+    for (const [file, text] of chunks) {
+      for (const [, path] of text.matchAll(
+        /(?:from\s*|import\s*\(\s*|import\s+)["'](\.{1,2}\/[^"']+)["']/g,
+      )) {
+        const target = join(dirname(file), path as string);
+        importers.set(target, [...(importers.get(target) ?? []), file]);
+      }
+    }
+    const holdsSchema = [...chunks].filter(([, text]) => /^\/\/ src\/schema\//m.test(text));
+    expect(holdsSchema.length).toBeGreaterThan(0);
+    // Every chunk from which a chunk holding the schema can be reached, and its commands.
+    const reaching = new Set<string>();
+    const visit = (file: string) => {
+      if (reaching.has(file)) return;
+      reaching.add(file);
+      for (const importer of importers.get(file) ?? []) visit(importer);
+    };
+    for (const [file] of holdsSchema) visit(file);
+    // The entry's table reaches every command by import(): the commands are what it reaches.
+    reaching.delete("db.mjs");
+    const commands = [...reaching].flatMap((file) =>
+      [...(chunks.get(file) ?? "").matchAll(/^\/\/ scripts\/commands\/([\w-]+)\.ts$/gm)].map(
+        (m) => m[1],
+      ),
+    );
+    expect(new Set(commands)).toEqual(new Set(["seed", "reset"]));
   });
 
   it("the table's default app role is src/roles.ts's", () => {
