@@ -15,6 +15,7 @@ import { delimiter, dirname, isAbsolute, join, relative, resolve } from "node:pa
 import { pathToFileURL } from "node:url";
 import type { Plugin } from "esbuild";
 import { readJournal } from "../../src/migrations.ts";
+import { esbuild } from "./esbuild.ts";
 import { kitApiUrl, kitBundle, useBundledOrm } from "./kit-bundle.ts";
 import { type Context, DRIZZLE } from "./types.ts";
 
@@ -83,7 +84,7 @@ async function bundleTs(
   dir: string,
   inputs: Inputs,
 ): Promise<{ url: string; packages: string[] }> {
-  const { build } = await import("esbuild");
+  const { build } = esbuild();
   // A new name for every bundle: an ES module is loaded once per URL and process.
   const name = `${relative(ctx.root, entry).replace(/[^\w.-]/g, "_")}.${++bundles}.mjs`;
   const outfile = join(dir, name);

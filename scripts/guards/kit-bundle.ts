@@ -20,6 +20,7 @@ import {
 } from "node:fs";
 import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
+import { esbuild } from "./esbuild.ts";
 import type { Scratch } from "./scratch.ts";
 
 /** Bumped when what the bundle holds changes. */
@@ -57,7 +58,7 @@ export async function kitBundle(
       .slice(0, 32);
     const dir = join(modules, ".cache", "kata-db", "drizzle-kit", key);
     if (existsSync(join(dir, "api.mjs"))) return dir;
-    const { build } = await import("esbuild");
+    const { build } = esbuild();
     // Built beside and renamed into place: a concurrent check uses the whole bundle or none; an
     // interrupted build is removed with the scratch folder.
     const staging = `${dir}.${process.pid}.tmp`;
