@@ -34,8 +34,9 @@ const ownImportMetaUrl = {
   name: "own-import-meta-url",
   setup(b) {
     b.onLoad({ filter: /\.ts$/ }, (args) => ({
+      // Not in a string ("import.meta.url" as a key of esbuild's define, in drift-compare.ts).
       contents: readFileSync(args.path, "utf8").replaceAll(
-        "import.meta.url",
+        /(?<!["'`])\bimport\.meta\.url\b(?!["'`])/g,
         `__kataModuleUrl(${JSON.stringify(relative(root, args.path))})`,
       ),
       loader: "ts",
