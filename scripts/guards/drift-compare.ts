@@ -15,8 +15,9 @@ import { delimiter, dirname, isAbsolute, join, relative, resolve } from "node:pa
 import { pathToFileURL } from "node:url";
 import type { Plugin } from "esbuild";
 import { readJournal } from "../../src/migrations.ts";
+import { type Cached, IMPORT_META_URL, runCommonJs } from "./code-cache.ts";
 import { esbuild } from "./esbuild.ts";
-import { kitApiUrl, kitBundle, useBundledOrm } from "./kit-bundle.ts";
+import { bundledRequire, type Kit, kitBundle, loadKit } from "./kit-bundle.ts";
 import { type Context, DRIZZLE } from "./types.ts";
 
 /** drizzle-kit's answer, with no terminal, to a question it needs to ask (a possible rename). */
@@ -77,16 +78,28 @@ async function importTs(
   return import((await bundleTs(ctx, entry, dir, inputs)).url);
 }
 
-/** `entry` bundled into `dir`: the bundle's URL and the packages it imports. */
+/** A bundle of the checked tree's TypeScript. */
+interface TsBundle {
+  file: string;
+  url: string;
+  /** The packages it imports. */
+  packages: string[];
+}
+
+/**
+ * `entry` bundled into `dir`: an ES module, or CommonJS to run with the kit bundle's drizzle-orm
+ * (kit-bundle.ts).
+ */
 async function bundleTs(
   ctx: Context,
   entry: string,
   dir: string,
   inputs: Inputs,
-): Promise<{ url: string; packages: string[] }> {
+  format: "esm" | "cjs" = "esm",
+): Promise<TsBundle> {
   const { build } = esbuild();
   // A new name for every bundle: an ES module is loaded once per URL and process.
-  const name = `${relative(ctx.root, entry).replace(/[^\w.-]/g, "_")}.${++bundles}.mjs`;
+  const name = `${relative(ctx.root, entry).replace(/[^\w.-]/g, "_")}.${++bundles}.${format === "esm" ? "mjs" : "cjs"}`;
   const outfile = join(dir, name);
   const result = await build({
     entryPoints: [entry],
@@ -99,8 +112,10 @@ async function bundleTs(
     metafile: true,
     bundle: true,
     platform: "node",
-    format: "esm",
+    format,
     target: "node20",
+    // CommonJS has no import.meta: the bundle's URL, as an ES module's would be (code-cache.ts).
+    ...(format === "cjs" ? { define: { "import.meta.url": IMPORT_META_URL } } : {}),
     logLevel: "silent",
     // In the project (the scratch folder is under its node_modules/.cache) node finds the packages
     // from the bundle's own folder, as drizzle-kit/api finds them: they stay bare imports, and
@@ -120,7 +135,7 @@ async function bundleTs(
   const packages = Object.values(result.metafile.outputs).flatMap((output) =>
     output.imports.filter((i) => i.external).map((i) => i.path),
   );
-  return { url: pathToFileURL(outfile).href, packages };
+  return { file: outfile, url: pathToFileURL(outfile).href, packages };
 }
 
 /**
@@ -180,19 +195,22 @@ export async function inProcessWithInputs(
   return verdict && { verdict, inputs };
 }
 
+type KitApi = typeof import("drizzle-kit/api");
+
 async function judge(ctx: Context, inputs: Inputs): Promise<Verdict | undefined> {
   const dir = ctx.scratch.folder("drift");
-  // Parsing drizzle-kit/api (≈3 MB, with drizzle-orm's cores) is the longest step and needs
-  // only this process, bundling the config and the schema only esbuild's: both at once. Wasted
-  // only when the config is one the CLI must judge (then it is never awaited).
-  // From the bundle of drizzle-kit/api and drizzle-orm (kit-bundle.ts) where there is one.
+  // From the bundle of drizzle-kit/api and drizzle-orm (kit-bundle.ts) where there is one, else
+  // the packages as installed.
   const bundle = ctx.scratch.inProject ? await kitBundle(ctx.packageRoot, ctx.scratch) : undefined;
-  const loadKit = (url: string) => {
-    const loading = import(url) as Promise<typeof import("drizzle-kit/api")>;
+  // Parsing the packages' drizzle-kit/api (≈3 MB, with drizzle-orm's cores) is the longest step
+  // and needs only this process, bundling the config only esbuild's: both at once. Wasted only
+  // when the config is one the CLI must judge (then it is never awaited).
+  const installedKit = () => {
+    const loading = import("drizzle-kit/api");
     loading.catch(() => {}); // awaited below, where its failure is the verdict's reason
     return loading;
   };
-  let kitLoading = loadKit(bundle ? kitApiUrl(bundle) : "drizzle-kit/api");
+  const kitLoading = bundle ? undefined : installedKit();
   let config: KitConfig;
   try {
     const loaded = await importTs(ctx, join(ctx.root, CONFIG), dir, inputs);
@@ -202,23 +220,23 @@ async function judge(ctx: Context, inputs: Inputs): Promise<Verdict | undefined>
   }
   const files = schemaFiles(ctx, config);
   if (!files) return undefined;
+  let cached: Cached<Kit> | undefined;
   try {
-    const schemas: { url: string; packages: string[] }[] = [];
-    for (const file of files) schemas.push(await bundleTs(ctx, file, dir, inputs));
-    if (
-      bundle &&
-      !useBundledOrm(
-        dir,
-        bundle,
-        schemas.flatMap((s) => s.packages),
-      )
-    ) {
-      // A part of drizzle-orm the bundle does not hold: the packages as installed, both.
-      kitLoading = loadKit("drizzle-kit/api");
+    let kit: KitApi;
+    let exports: Record<string, unknown>;
+    if (bundle) {
+      // The kit runs synchronously (from its code cache): while esbuild bundles the schema.
+      const building = Promise.all(files.map((file) => bundleTs(ctx, file, dir, inputs, "cjs")));
+      building.catch(() => {}); // awaited below
+      cached = loadKit(bundle);
+      const bundled = cached.exports;
+      const schemas = await building;
+      const loaded = fromKit(bundled, schemas) ?? (await asInstalled(ctx, files, dir, inputs));
+      [kit, exports] = [loaded.kit, loaded.exports];
+    } else {
+      exports = await importSchemas(ctx, files, dir, inputs);
+      kit = await (kitLoading as Promise<KitApi>);
     }
-    const exports: Record<string, unknown> = {};
-    for (const schema of schemas) Object.assign(exports, await import(schema.url));
-    const kit = await kitLoading;
     const latest = latestSnapshot(ctx);
     const prev = latest
       ? JSON.parse(readFileSync(join(ctx.folder, latest), "utf8"))
@@ -231,7 +249,49 @@ async function judge(ctx: Context, inputs: Inputs): Promise<Verdict | undefined>
   } catch (error) {
     if ((error as Error).message?.includes(NEEDS_TTY)) return { kind: "rename" };
     return { kind: "error", reason: reason(ctx, error) };
+  } finally {
+    // After the judgement: the cache then holds the functions it ran too.
+    cached?.save();
   }
+}
+
+/** The schema files, bundled as ES modules and imported: drizzle-orm as installed. */
+async function importSchemas(
+  ctx: Context,
+  files: string[],
+  dir: string,
+  inputs: Inputs,
+): Promise<Record<string, unknown>> {
+  const exports: Record<string, unknown> = {};
+  for (const file of files) {
+    Object.assign(exports, await import((await bundleTs(ctx, file, dir, inputs)).url));
+  }
+  return exports;
+}
+
+/** The schema run with the kit's drizzle-orm; undefined when it imports a part the kit lacks. */
+function fromKit(
+  kit: Kit,
+  schemas: TsBundle[],
+): { kit: KitApi; exports: Record<string, unknown> } | undefined {
+  const exports: Record<string, unknown> = {};
+  for (const schema of schemas) {
+    const require = bundledRequire(kit, schema.file, schema.packages);
+    if (!require) return undefined;
+    Object.assign(exports, runCommonJs<Record<string, unknown>>(schema.file, require));
+  }
+  return { kit, exports };
+}
+
+/** A part of drizzle-orm the kit bundle does not hold: the packages as installed, both. */
+async function asInstalled(
+  ctx: Context,
+  files: string[],
+  dir: string,
+  inputs: Inputs,
+): Promise<{ kit: KitApi; exports: Record<string, unknown> }> {
+  const exports = await importSchemas(ctx, files, dir, inputs);
+  return { kit: await import("drizzle-kit/api"), exports };
 }
 
 /**

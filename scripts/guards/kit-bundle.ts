@@ -1,10 +1,15 @@
-// drizzle-kit's API and the drizzle-orm it imports, bundled once into a few ES modules for the
-// drift rule. Loading them from node_modules costs node ≈100 ms more than the same code from a
-// bundle: drizzle-orm is hundreds of small modules (its pg, mysql, sqlite and singlestore cores,
-// all imported by drizzle-kit/api), each resolved, opened and compiled on its own. The bundle is
-// the same code, esbuild's copy of it: made on the first drift judgement after an install, in
-// the node_modules/.cache the packages live in, named by the versions of drizzle-kit,
-// drizzle-orm and esbuild. Where it cannot be written, or a schema imports a part of
+// drizzle-kit's API and the drizzle-orm it imports, bundled once into one CommonJS file for the
+// drift rule, and run through V8's code cache (code-cache.ts). Loading them from node_modules
+// costs node ≈100 ms more than the same code from a bundle: drizzle-orm is hundreds of small
+// modules (its pg, mysql, sqlite and singlestore cores, all imported by drizzle-kit/api), each
+// resolved, opened and compiled on its own; and compiling the bundle's ≈3 MB as ES modules cost
+// another ≈50 ms per judgement, which the code cache saves (node 20 has no compile cache for ES
+// modules). CommonJS because vm.Script, the code cache's one way on node 20 and 22, runs scripts,
+// not modules. The bundle is the same code, esbuild's copy of it: made on the first drift
+// judgement after an install, in the node_modules/.cache the packages live in, named by the
+// versions of drizzle-kit, drizzle-orm and esbuild. Its exports: drizzle-kit/api's and, under
+// `orm`, the drizzle-orm entries drizzle-kit/api imports, the very modules it uses: a schema run
+// with `bundledRequire` gets those. Where it cannot be written, or a schema imports a part of
 // drizzle-orm it does not hold, the packages are loaded as they are (both paths must agree:
 // test/guards/drift-compare.test.ts judges every case both ways).
 
@@ -18,13 +23,15 @@ import {
   rmSync,
   writeFileSync,
 } from "node:fs";
+import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
-import { pathToFileURL } from "node:url";
+import { type Cached, IMPORT_META_URL, type Require, requireCached } from "./code-cache.ts";
 import { esbuild } from "./esbuild.ts";
 import type { Scratch } from "./scratch.ts";
 
 /** Bumped when what the bundle holds changes. */
-const FORMAT = "kata-db drizzle-kit bundle 1";
+const FORMAT = "kata-db drizzle-kit bundle 2";
+const FILE = "kit.cjs";
 
 /** The parts of drizzle-orm drizzle-kit/api imports; a schema may import these from the bundle. */
 export const ORM_ENTRIES = [
@@ -36,7 +43,13 @@ export const ORM_ENTRIES = [
   "drizzle-orm/relations",
   "drizzle-orm/casing",
 ];
-const fileOf = (entry: string) => `${entry.replace("/", "_")}.mjs`;
+
+/** The bundle's entry: drizzle-kit/api, and the drizzle-orm entries as `orm`. */
+const ENTRY = [
+  'export * from "drizzle-kit/api";',
+  ...ORM_ENTRIES.map((entry, i) => `import * as orm${i} from ${JSON.stringify(entry)};`),
+  `export const orm = { ${ORM_ENTRIES.map((entry, i) => `${JSON.stringify(entry)}: orm${i}`).join(", ")} };`,
+].join("\n");
 
 /**
  * The bundle's folder for the installed versions, made when missing; undefined where it cannot
@@ -57,7 +70,7 @@ export async function kitBundle(
       .digest("hex")
       .slice(0, 32);
     const dir = join(modules, ".cache", "kata-db", "drizzle-kit", key);
-    if (existsSync(join(dir, "api.mjs"))) return dir;
+    if (existsSync(join(dir, FILE))) return dir;
     const { build } = esbuild();
     // Built beside and renamed into place: a concurrent check uses the whole bundle or none; an
     // interrupted build is removed with the scratch folder.
@@ -66,18 +79,18 @@ export async function kitBundle(
     const result = await build({
       // Written by this process (see bundleTs in drift-compare.ts): never after an interrupt.
       write: false,
-      entryPoints: {
-        api: "drizzle-kit/api",
-        ...Object.fromEntries(ORM_ENTRIES.map((e) => [fileOf(e).slice(0, -4), e])),
-      },
-      absWorkingDir: packageRoot,
-      outdir: staging,
-      outExtension: { ".js": ".mjs" },
-      splitting: true,
+      stdin: { contents: ENTRY, resolveDir: packageRoot, sourcefile: "kit-entry.js" },
+      outfile: join(staging, FILE),
       bundle: true,
       platform: "node",
-      format: "esm",
+      format: "cjs",
       target: "node20",
+      // drizzle-kit/api's createRequire(import.meta.url): the bundle's own URL (code-cache.ts).
+      define: { "import.meta.url": IMPORT_META_URL },
+      // A third less to read and hash; and, with no comments left, ASCII (esbuild escapes the
+      // rest), which code-cache.ts decodes fastest.
+      minifyWhitespace: true,
+      legalComments: "none",
       logLevel: "silent",
       plugins: [
         {
@@ -104,34 +117,26 @@ export async function kitBundle(
     } catch {
       rmSync(staging, { recursive: true, force: true }); // another check made it meanwhile
     }
-    return existsSync(join(dir, "api.mjs")) ? dir : undefined;
+    return existsSync(join(dir, FILE)) ? dir : undefined;
   } catch {
     return undefined;
   }
 }
 
-/** drizzle-kit/api from the bundle. */
-export const kitApiUrl = (bundle: string) => pathToFileURL(join(bundle, "api.mjs")).href;
+/** What the bundle exports: drizzle-kit/api, and the drizzle-orm modules it was bundled with. */
+export type Kit = typeof import("drizzle-kit/api") & { orm: Record<string, unknown> };
+
+/** The bundle in `bundle` (a folder from kitBundle), run with its code cache. */
+export const loadKit = (bundle: string): Cached<Kit> => requireCached<Kit>(join(bundle, FILE));
 
 /**
- * Make `drizzle-orm` in modules bundled into `dir` (the drift rule's scratch folder) resolve to
- * the bundle's: a package of re-exports in `dir/node_modules`, so the schema and drizzle-kit
- * share one drizzle-orm. False when the schema imports a part the bundle does not hold.
+ * The require for a schema bundled as CommonJS beside `from` (a file): drizzle-orm is the kit's
+ * (the schema and drizzle-kit share one drizzle-orm), any other package as installed. Undefined
+ * when the schema imports a part of drizzle-orm the kit does not hold.
  */
-export function useBundledOrm(dir: string, bundle: string, imported: string[]): boolean {
+export function bundledRequire(kit: Kit, from: string, imported: string[]): Require | undefined {
   const orm = imported.filter((path) => /^drizzle-orm(?:\/|$)/.test(path));
-  if (!orm.every((path) => ORM_ENTRIES.includes(path))) return false;
-  const pkg = join(dir, "node_modules", "drizzle-orm");
-  mkdirSync(pkg, { recursive: true });
-  const exports: Record<string, string> = {};
-  for (const entry of ORM_ENTRIES) {
-    exports[`.${entry.slice("drizzle-orm".length)}`] = `./${fileOf(entry)}`;
-    const target = pathToFileURL(join(bundle, fileOf(entry))).href;
-    writeFileSync(join(pkg, fileOf(entry)), `export * from ${JSON.stringify(target)};\n`);
-  }
-  writeFileSync(
-    join(pkg, "package.json"),
-    JSON.stringify({ name: "drizzle-orm", type: "module", exports }),
-  );
-  return true;
+  if (!orm.every((path) => ORM_ENTRIES.includes(path))) return undefined;
+  const installed = createRequire(from);
+  return (id) => (ORM_ENTRIES.includes(id) ? kit.orm[id] : installed(id));
 }

@@ -80,6 +80,19 @@ const CASES: [name: string, edit: (dir: string) => void, expected: Verdict["kind
     "same",
   ],
   [
+    // The drift rule's bundle of drizzle-kit holds drizzle-orm's entries only: this schema runs
+    // with the packages as installed (scripts/guards/kit-bundle.ts).
+    "a column added, imported from a part of drizzle-orm outside the kit bundle",
+    (dir) => {
+      addColumn("    slug: text().notNull(),\n", "quota: varchar()")(dir);
+      edit(
+        identity,
+        (t) => `import { varchar } from "drizzle-orm/pg-core/columns/varchar";\n${t}`,
+      )(dir);
+    },
+    "changes",
+  ],
+  [
     "a table removed",
     edit("src/schema/index.ts", (t) => t.replace(/^export \* from "\.\/api-keys\.ts";\n/m, "")),
     "changes",
