@@ -9,45 +9,56 @@ import {
   materialiseIndex,
   type Repo,
   readBlobs,
-  resolveCommit,
+  resolveCommits,
   stagedChanges,
   treeFiles,
 } from "../basics/git.ts";
 import { CliError, UsageError } from "../cli/task.ts";
 import { findConflict } from "./conflicts.ts";
 import { Scratch } from "./scratch.ts";
-import { type Context, DRIZZLE, type GitState, GUARDED_PATHS, type RefTree } from "./types.ts";
+import { type Context, DRIZZLE, type GitState, GUARDED_PATHS } from "./types.ts";
 
 /** A commit's drizzle/ files, read in two git calls. */
-async function readRefTree(repo: Repo, name: string, commit: string): Promise<RefTree> {
+async function readTree(repo: Repo, commit: string): Promise<Map<string, Buffer>> {
   const ids = await treeFiles(repo, commit, DRIZZLE);
   const blobs = await readBlobs(repo, [...ids.values()]);
   const files = new Map<string, Buffer>();
   for (const [path, id] of ids) files.set(path, blobs.get(id) ?? Buffer.alloc(0));
-  return { name, commit, files };
-}
-
-/** The first of these refs that exists, read. */
-async function firstRefTree(repo: Repo, names: string[]): Promise<RefTree | undefined> {
-  const commits = await Promise.all(names.map((name) => resolveCommit(repo, name)));
-  const i = commits.findIndex(Boolean);
-  const [name, commit] = [names[i], commits[i]];
-  return name && commit ? readRefTree(repo, name, commit) : undefined;
+  return files;
 }
 
 async function gitState(repo: Repo, baseRef: string | undefined): Promise<GitState> {
-  const [head, base, merging, mainline] = await Promise.all([
-    firstRefTree(repo, ["HEAD"]),
-    baseRef ? firstRefTree(repo, [baseRef]) : undefined,
-    resolveCommit(repo, "MERGE_HEAD").then(Boolean),
-    baseRef ? undefined : firstRefTree(repo, ["origin/main", "main"]),
+  // Every ref in one git call; each commit's drizzle/ read once (on main, main is HEAD).
+  const mainlines = baseRef ? [baseRef] : ["origin/main", "main"];
+  const [head, merging, ...candidates] = await resolveCommits(repo, [
+    "HEAD",
+    "MERGE_HEAD",
+    ...mainlines,
   ]);
-  if (baseRef && !base) {
+  const trees = new Map<string, Promise<Map<string, Buffer>>>();
+  const refTree = async (name: string | undefined, commit: string | undefined) => {
+    if (name === undefined || commit === undefined) return undefined;
+    if (!trees.has(commit)) trees.set(commit, readTree(repo, commit));
+    return { name, commit, files: await (trees.get(commit) as Promise<Map<string, Buffer>>) };
+  };
+  // The first of the mainline refs that exists.
+  const i = candidates.findIndex(Boolean);
+  const [headTree, mainline] = await Promise.all([
+    refTree("HEAD", head),
+    refTree(mainlines[i], candidates[i]),
+  ]);
+  if (baseRef && !mainline) {
     throw new UsageError(
       `--base ${baseRef}: no such commit (try \`git fetch\`, or e.g. --base origin/main)`,
     );
   }
-  return { repo, head, base, mainline: base ?? mainline, merging };
+  return {
+    repo,
+    head: headTree,
+    base: baseRef ? mainline : undefined,
+    mainline,
+    merging: Boolean(merging),
+  };
 }
 
 export interface CheckOptions {
