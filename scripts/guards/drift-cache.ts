@@ -65,10 +65,12 @@ function fingerprints(root: string, inputs: Inputs): Record<string, string> | un
     prints[`file:${input}`] = contents(join(root, input));
     for (const specifier of imports) {
       const folder = dirname(join(dirname(input), specifier));
-      prints[`folder:${folder}`] = listing(join(root, folder));
+      prints[`folder:${folder}`] ??= listing(join(root, folder));
     }
     for (const name of SETTINGS) {
-      prints[`nearest:${dirname(input)}:${name}`] = nearest(join(root, dirname(input)), name);
+      // Once per folder, not per input in it (each is a walk up to the file system's root).
+      const key = `nearest:${dirname(input)}:${name}`;
+      prints[key] ??= nearest(join(root, dirname(input)), name);
     }
   }
   return prints;
@@ -132,10 +134,15 @@ export class DriftCache {
 
   /** The verdict drizzle-kit gave on exactly these files, if it was asked before. */
   lookup(): Verdict | undefined {
+    // Each key fingerprinted once, however many records name it (the same files, mostly).
+    const now = new Map<string, string>();
+    const print = (key: string) => {
+      const found = now.get(key) ?? fingerprintNow(this.ctx.root, key);
+      now.set(key, found);
+      return found;
+    };
     const matches = (record: VerdictRecord) =>
-      Object.entries(record.inputs).every(
-        ([key, print]) => fingerprintNow(this.ctx.root, key) === print,
-      );
+      Object.entries(record.inputs).every(([key, recorded]) => print(key) === recorded);
     return this.records().find(matches)?.verdict;
   }
 
