@@ -243,15 +243,18 @@ async function judge(ctx: Context, inputs: Inputs): Promise<Verdict | undefined>
       : kit.generateDrizzleJson({});
     const cur = kit.generateDrizzleJson(exports, prev.id, undefined, config.casing);
     const sql = await withoutTerminal(() => kit.generateMigration(prev, cur));
+    // After a whole judgement: the cache then holds the functions it ran too (one kept after a
+    // failure part way would be used, and lack them, from then on).
+    cached?.save();
     return sql.length === 0
       ? { kind: "same" }
       : { kind: "changes", statements: oneLine(sql.join(" ")) };
   } catch (error) {
-    if ((error as Error).message?.includes(NEEDS_TTY)) return { kind: "rename" };
+    if ((error as Error).message?.includes(NEEDS_TTY)) {
+      cached?.save(); // drizzle-kit's diff ran up to its question
+      return { kind: "rename" };
+    }
     return { kind: "error", reason: reason(ctx, error) };
-  } finally {
-    // After the judgement: the cache then holds the functions it ran too.
-    cached?.save();
   }
 }
 
