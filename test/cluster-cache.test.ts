@@ -66,6 +66,30 @@ async function answers(dir: string, password: string): Promise<string> {
   }
 }
 
+/**
+ * The same build copied elsewhere (`binDir` its initdb and postgres, `catalog` its postgres.bki):
+ * the same cache key as the original; once its bootstrap catalog differs, another one.
+ */
+function expectKeyedByContent(
+  bin: { initdb: string; postgres: string },
+  binDir: string,
+  catalog: string,
+): void {
+  const recipe = {
+    initdb: bin.initdb,
+    postgres: bin.postgres,
+    version: "postgres (PostgreSQL) 18",
+    args: ["--locale=C"],
+    superuser: "kata",
+    password: "one",
+    owner: 0,
+  };
+  const copied = { ...recipe, initdb: join(binDir, "initdb"), postgres: join(binDir, "postgres") };
+  expect(recipeKey(copied)).toBe(recipeKey(recipe));
+  appendFileSync(join(catalog, "postgres.bki"), "\n");
+  expect(recipeKey(copied)).not.toBe(recipeKey(recipe));
+}
+
 describe("throwaway clusters from the cache", () => {
   it("concurrent first builds: both work, one entry, nothing half-made; then copies", async () => {
     const bin = await embeddedBinaries();
@@ -113,23 +137,7 @@ describe("throwaway clusters from the cache", () => {
     const prefix = dirname(dirname(realpathSync(bin.initdb)));
     const other = join(root, "other-build", "native");
     cpSync(prefix, other, { recursive: true, verbatimSymlinks: true });
-    const recipe = {
-      initdb: bin.initdb,
-      postgres: bin.postgres,
-      version: "postgres (PostgreSQL) 18",
-      args: ["--locale=C"],
-      superuser: "kata",
-      password: "one",
-      owner: 0,
-    };
-    const copied = {
-      ...recipe,
-      initdb: join(other, "bin", "initdb"),
-      postgres: join(other, "bin", "postgres"),
-    };
-    expect(recipeKey(copied)).toBe(recipeKey(recipe));
-    appendFileSync(join(other, "share", "postgresql", "postgres.bki"), "\n");
-    expect(recipeKey(copied)).not.toBe(recipeKey(recipe));
+    expectKeyedByContent(bin, join(other, "bin"), join(other, "share", "postgresql"));
   });
 
   it("Debian's layout (bin/ in /usr/lib/postgresql/<major>, the catalog in /usr/share/postgresql/<major>): the same build, the same key", async () => {
@@ -141,23 +149,7 @@ describe("throwaway clusters from the cache", () => {
     cpSync(join(prefix, "share", "postgresql"), join(usr, "share", "postgresql", "18"), {
       recursive: true,
     });
-    const recipe = {
-      initdb: bin.initdb,
-      postgres: bin.postgres,
-      version: "postgres (PostgreSQL) 18",
-      args: ["--locale=C"],
-      superuser: "kata",
-      password: "one",
-      owner: 0,
-    };
-    const debian = {
-      ...recipe,
-      initdb: join(lib, "bin", "initdb"),
-      postgres: join(lib, "bin", "postgres"),
-    };
-    expect(recipeKey(debian)).toBe(recipeKey(recipe));
-    appendFileSync(join(usr, "share", "postgresql", "18", "postgres.bki"), "\n");
-    expect(recipeKey(debian)).not.toBe(recipeKey(recipe));
+    expectKeyedByContent(bin, join(lib, "bin"), join(usr, "share", "postgresql", "18"));
   });
 
   it("another password is another entry, and only it opens the copy", async () => {
