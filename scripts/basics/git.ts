@@ -60,21 +60,10 @@ export async function findRepo(dir: string): Promise<Repo | undefined> {
   }
 }
 
-/** The commit a ref names, or undefined (e.g. HEAD before the first commit). */
-export async function resolveCommit(repo: Repo, ref: string): Promise<string | undefined> {
-  try {
-    return (await git(repo, ["rev-parse", "--verify", "--quiet", `${ref}^{commit}`]))
-      .toString()
-      .trim();
-  } catch {
-    return undefined;
-  }
-}
-
 /**
- * The commits several refs name (undefined for one that names none), in one git call: what
- * resolveCommit tells of each, for one process instead of one per ref (a spawn costs node's one
- * thread a few ms).
+ * The commits several refs name (undefined for one that names none, e.g. HEAD before the first
+ * commit), in one git call: one process for all of them, not one per ref (a spawn costs node's
+ * one thread a few ms).
  */
 export async function resolveCommits(repo: Repo, refs: string[]): Promise<(string | undefined)[]> {
   // A ref with a line break names nothing (and would be two lines of input).
@@ -89,7 +78,7 @@ export async function resolveCommits(repo: Repo, refs: string[]): Promise<(strin
       asked.map((ref) => `${ref}^{commit}\n`).join(""),
     );
   } catch {
-    return refs.map(() => undefined); // as resolveCommit: a ref git cannot resolve names nothing
+    return refs.map(() => undefined); // a ref git cannot resolve names nothing
   }
   const found = new Map<string, string | undefined>();
   out
@@ -101,6 +90,10 @@ export async function resolveCommits(repo: Repo, refs: string[]): Promise<(strin
     });
   return refs.map((ref) => found.get(ref));
 }
+
+/** The commit a ref names, or undefined (e.g. HEAD before the first commit). */
+export const resolveCommit = async (repo: Repo, ref: string): Promise<string | undefined> =>
+  (await resolveCommits(repo, [ref]))[0];
 
 /** A package-relative path ("drizzle") as a path from the top of the repository. */
 export const topPath = (repo: Repo, path: string) => posix.join(repo.prefix, path);
