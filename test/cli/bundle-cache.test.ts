@@ -103,7 +103,43 @@ it("after a src/schema edit, commands run the bundle they ran before; db seed an
   atFileEnd(() => rmSync(after, { recursive: true, force: true }));
   expect(after).not.toBe(before); // the note has the new schema's hash…
   expect(existsSync(after)).toBe(false); // …and no bundle was made of it: status ran `before`
+  // Only the schema's hash was taken again: both are what hashing everything anew gives.
+  rmSync(note);
+  expect(db("status").status).toBe(1);
+  expect(bundle()).toBe(after);
 
   expect(db("seed").stderr).toMatch(/DATABASE_URL is not set/);
   expect(existsSync(join(after, "db.mjs"))).toBe(true);
+});
+
+it("a source added with an old time (as cp -p, mv or tar leave it) still makes a new bundle", () => {
+  const project = mkdtempSync(join(tmpdir(), "kata-bundle-cache-"));
+  atFileEnd(() => rmSync(project, { recursive: true, force: true }));
+  copyProject(project);
+  const note = join(
+    project,
+    "node_modules",
+    ".cache",
+    "kata-db",
+    `${project.replaceAll("/", "_")}.key`,
+  );
+  const help = () =>
+    execFileSync(join(project, "scripts", "bin", "db"), ["--help"], { stdio: "pipe" });
+  appendFileSync(join(project, "scripts", "db.ts"), `\n// ${process.pid}-${Date.now()}\n`);
+  help();
+  const before = readFileSync(note, "utf8");
+  atFileEnd(() =>
+    rmSync(join(BUNDLES, before.trim().replace(" ", ".")), { recursive: true, force: true }),
+  );
+
+  const added = join(project, "scripts", "cli", "added.ts");
+  writeFileSync(added, "export const added = 1;\n");
+  const longAgo = new Date(Date.now() - 86_400_000);
+  utimesSync(added, longAgo, longAgo);
+  help();
+  const after = readFileSync(note, "utf8");
+  atFileEnd(() =>
+    rmSync(join(BUNDLES, after.trim().replace(" ", ".")), { recursive: true, force: true }),
+  );
+  expect(after.split(" ")[0]).not.toBe(before.split(" ")[0]);
 });
