@@ -12,7 +12,7 @@ import { fileURLToPath } from "node:url";
 
 const db = fileURLToPath(new URL("bin/db", import.meta.url));
 if (existsSync(db) && process.platform !== "win32") {
-  spawnSync("bash", [db, "--help"], { stdio: "ignore", timeout: 60_000 });
-  // Its verdict does not matter here (a tree in the middle of a change may fail it).
+  // Its first call builds the bundle, as any command's would. Its verdict does not matter here
+  // (a tree in the middle of a change may fail it).
   spawnSync("bash", [db, "check"], { stdio: "ignore", timeout: 60_000 });
 }
