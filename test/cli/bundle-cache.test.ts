@@ -45,33 +45,8 @@ function oldBundle(name: string, madeDaysAgo: number, usedDaysAgo?: number): str
   return dir;
 }
 
-it("a build removes bundles neither made nor run in the last week, and stamps the one it runs", () => {
-  const project = mkdtempSync(join(tmpdir(), "kata-bundle-cache-"));
-  atFileEnd(() => rmSync(project, { recursive: true, force: true }));
-  copyProject(project);
-  const id = `test-${process.pid}-${Date.now()}`;
-  const forgotten = oldBundle(`${id}-forgotten`, 30);
-  const runLately = oldBundle(`${id}-run-lately`, 30, 0);
-  const runLongAgo = oldBundle(`${id}-run-long-ago`, 30, 9);
-
-  // Sources no bundle was made of: this call builds one, and cleans up.
-  appendFileSync(join(project, "scripts", "db.ts"), `\n// ${id}\n`);
-  execFileSync(join(project, "scripts", "bin", "db"), ["--help"], { stdio: "pipe" });
-  const key = readFileSync(
-    join(project, "node_modules", ".cache", "kata-db", `${project.replaceAll("/", "_")}.key`),
-    "utf8",
-  )
-    .trim()
-    .replace(" ", "."); // the bundle's folder: the hash of the code, then of src/schema
-  atFileEnd(() => rmSync(join(BUNDLES, key), { recursive: true, force: true }));
-
-  expect(existsSync(forgotten)).toBe(false);
-  expect(existsSync(runLongAgo)).toBe(false);
-  expect(existsSync(runLately)).toBe(true);
-  expect(Date.now() - statSync(join(BUNDLES, key, "used")).mtimeMs).toBeLessThan(60_000);
-});
-
-it("after a src/schema edit, commands run the bundle they ran before; db seed and db reset get one of the new schema", () => {
+/** A copy of this checkout, removed after the file, and where its wrapper notes its bundle's hashes. */
+function projectCopy(): { project: string; note: string } {
   const project = mkdtempSync(join(tmpdir(), "kata-bundle-cache-"));
   atFileEnd(() => rmSync(project, { recursive: true, force: true }));
   copyProject(project);
@@ -82,6 +57,30 @@ it("after a src/schema edit, commands run the bundle they ran before; db seed an
     "kata-db",
     `${project.replaceAll("/", "_")}.key`,
   );
+  return { project, note };
+}
+
+it("a build removes bundles neither made nor run in the last week, and stamps the one it runs", () => {
+  const { project, note } = projectCopy();
+  const id = `test-${process.pid}-${Date.now()}`;
+  const forgotten = oldBundle(`${id}-forgotten`, 30);
+  const runLately = oldBundle(`${id}-run-lately`, 30, 0);
+  const runLongAgo = oldBundle(`${id}-run-long-ago`, 30, 9);
+
+  // Sources no bundle was made of: this call builds one, and cleans up.
+  appendFileSync(join(project, "scripts", "db.ts"), `\n// ${id}\n`);
+  execFileSync(join(project, "scripts", "bin", "db"), ["--help"], { stdio: "pipe" });
+  const key = readFileSync(note, "utf8").trim().replace(" ", "."); // the bundle's folder: the hash of the code, then of src/schema
+  atFileEnd(() => rmSync(join(BUNDLES, key), { recursive: true, force: true }));
+
+  expect(existsSync(forgotten)).toBe(false);
+  expect(existsSync(runLongAgo)).toBe(false);
+  expect(existsSync(runLately)).toBe(true);
+  expect(Date.now() - statSync(join(BUNDLES, key, "used")).mtimeMs).toBeLessThan(60_000);
+});
+
+it("after a src/schema edit, commands run the bundle they ran before; db seed and db reset get one of the new schema", () => {
+  const { project, note } = projectCopy();
   const db = (...args: string[]) =>
     spawnSync(join(project, "scripts", "bin", "db"), args, {
       encoding: "utf8",
@@ -113,16 +112,7 @@ it("after a src/schema edit, commands run the bundle they ran before; db seed an
 });
 
 it("a source added with an old time (as cp -p, mv or tar leave it) still makes a new bundle", () => {
-  const project = mkdtempSync(join(tmpdir(), "kata-bundle-cache-"));
-  atFileEnd(() => rmSync(project, { recursive: true, force: true }));
-  copyProject(project);
-  const note = join(
-    project,
-    "node_modules",
-    ".cache",
-    "kata-db",
-    `${project.replaceAll("/", "_")}.key`,
-  );
+  const { project, note } = projectCopy();
   const help = () =>
     execFileSync(join(project, "scripts", "bin", "db"), ["--help"], { stdio: "pipe" });
   appendFileSync(join(project, "scripts", "db.ts"), `\n// ${process.pid}-${Date.now()}\n`);
