@@ -15,7 +15,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { type ConnectionOptions, checkServerIdentity } from "node:tls";
+import { type ConnectionOptions, checkServerIdentity, rootCertificates } from "node:tls";
 
 export const SSL_MODES = ["disable", "prefer", "require", "verify-ca", "verify-full"] as const;
 export type SslMode = (typeof SSL_MODES)[number];
@@ -50,6 +50,20 @@ function readFile(kind: string, file: string): Buffer {
         : `cannot read the ${kind} file "${file}" (${code ?? "unreadable"})`,
     );
   }
+}
+
+/**
+ * The roots a connection that trusts the default ones gets: undefined for node's own store, as it
+ * is, or node's bundled roots plus the certificates of NODE_EXTRA_CA_CERTS, when scripts/bin/db
+ * handed them over as KATA_DB_EXTRA_CA_CERTS so that node did not parse them at its start.
+ */
+export function trustedRoots(env: NodeJS.ProcessEnv = process.env): string[] | undefined {
+  const file = env.KATA_DB_EXTRA_CA_CERTS;
+  if (!file) return undefined;
+  return [
+    ...rootCertificates,
+    readFile("extra CA certificates (NODE_EXTRA_CA_CERTS)", file).toString(),
+  ];
 }
 
 /** What libpq would do with the URL's (or the environment's) TLS settings. */
@@ -108,6 +122,9 @@ export function tlsSetup(url: string, env: NodeJS.ProcessEnv = process.env): Tls
         );
       }
       options.ca = readFile("root certificate", rootcert);
+    } else {
+      const roots = trustedRoots(env);
+      if (roots) options.ca = roots;
     }
     const host = parsed.hostname.replace(/^\[(.*)\]$/, "$1") || "localhost";
     // verify-ca: the chain only. verify-full: also the host name of the URL, against the

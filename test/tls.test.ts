@@ -3,11 +3,21 @@
 // (test/helpers/tls-cluster.ts). Encryption is proven by the server: pg_stat_ssl of the session.
 
 import { readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { createServer as createTlsServer } from "node:tls";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { pingRedis } from "../scripts/basics/redis.ts";
 import { which } from "../scripts/basics/system.ts";
 import { connectFailure, openPostgres } from "../src/connection.ts";
 import { testContext } from "../src/testing/index.ts";
-import { db, makeProject, oneLineError, type Project } from "./cli/helpers.ts";
+import {
+  db,
+  makeProject,
+  oneLineError,
+  PACKAGE_ROOT,
+  type Project,
+  runProcess,
+} from "./cli/helpers.ts";
 import { startTlsCluster, TLS_PASSWORD, type TlsCluster } from "./helpers/tls-cluster.ts";
 
 // The certificates are made with openssl: CI has it (Debian's base system) and so do the flake's
@@ -140,7 +150,55 @@ describe.skipIf(!haveOpenssl)("sslmode as in libpq", () => {
   });
 });
 
+describe.skipIf(!haveOpenssl)("rediss:, the default roots", () => {
+  it("trust a CA of NODE_EXTRA_CA_CERTS handed over by scripts/bin/db (KATA_DB_EXTRA_CA_CERTS)", async () => {
+    // A stand-in for Redis over TLS on loopback, with the PostgreSQL server's certificate (the
+    // test CA's, for 127.0.0.1): it answers PING, which is all the CLI asks of Redis here.
+    const pki = dirname(server.certs.ca);
+    const redis = createTlsServer(
+      { cert: readFileSync(join(pki, "server.crt")), key: readFileSync(join(pki, "server.key")) },
+      (socket) => socket.once("data", () => socket.end("+PONG\r\n")),
+    );
+    await new Promise<void>((resolve) => redis.listen(0, "127.0.0.1", resolve));
+    const { port } = redis.address() as { port: number };
+    const target = { url: `rediss://127.0.0.1:${port}`, host: "127.0.0.1", port, password: "" };
+    try {
+      expect(await pingRedis(target)).toMatchObject({
+        healthy: false,
+        reason: expect.stringMatching(/certificate/),
+      }); // node's roots alone
+      process.env.KATA_DB_EXTRA_CA_CERTS = server.certs.ca;
+      expect(await pingRedis(target)).toEqual({ healthy: true });
+    } finally {
+      delete process.env.KATA_DB_EXTRA_CA_CERTS;
+      redis.close();
+    }
+  });
+});
+
 describe.skipIf(!haveOpenssl)("the CLI with a TLS DATABASE_URL", () => {
+  it("sslrootcert=system trusts a CA of NODE_EXTRA_CA_CERTS, which scripts/bin/db keeps node from parsing at its start", async () => {
+    // The wrapper itself, as a person runs it: it hands the variable over under another name.
+    const wrapper = join(PACKAGE_ROOT, "scripts", "bin", "db");
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      KATA_DB_ROOT: project.root,
+      DATABASE_URL: server.url("sslrootcert=system"),
+      FORCE_COLOR: "0",
+    };
+    const trusted = await runProcess(wrapper, ["migrate", "--plan"], {
+      ...env,
+      NODE_EXTRA_CA_CERTS: server.certs.ca,
+    });
+    expect(trusted.stderr).not.toMatch(/TLS|certificate/);
+    expect(trusted.code).toBe(0);
+    const without = { ...env };
+    delete without.NODE_EXTRA_CA_CERTS;
+    const untrusted = await runProcess(wrapper, ["migrate", "--plan"], without);
+    expect(untrusted.code).toBe(1);
+    expect(oneLineError(untrusted)).toMatch(/failed TLS verification/);
+  });
+
   it("db migrate over verify-full applies the history, encrypted", async () => {
     const url = server.url(`sslmode=verify-full&sslrootcert=${server.certs.ca}`);
     const run = await db(project.root, ["migrate"], { env: { DATABASE_URL: url } });

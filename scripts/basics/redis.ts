@@ -3,6 +3,7 @@
 
 import { connect } from "node:net";
 import { connect as connectTls } from "node:tls";
+import { trustedRoots } from "../../src/tls.ts";
 import type { RedisTarget } from "./env.ts";
 
 const encode = (args: string[]) =>
@@ -21,7 +22,7 @@ export function redisCommand(
     const options = { host: target.host.replace(/^\[(.*)\]$/, "$1"), port: target.port };
     const socket =
       url.protocol === "rediss:"
-        ? connectTls({ ...options, servername: options.host })
+        ? connectTls({ ...options, servername: options.host, ca: trustedRoots() })
         : connect(options);
     let buffer = "";
     socket.setTimeout(timeoutMs, () =>
