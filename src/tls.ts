@@ -60,10 +60,12 @@ function readFile(kind: string, file: string): Buffer {
 export function trustedRoots(env: NodeJS.ProcessEnv = process.env): string[] | undefined {
   const file = env.KATA_DB_EXTRA_CA_CERTS;
   if (!file) return undefined;
-  return [
-    ...rootCertificates,
-    readFile("extra CA certificates (NODE_EXTRA_CA_CERTS)", file).toString(),
-  ];
+  try {
+    return [...rootCertificates, readFileSync(file, "utf8")];
+  } catch {
+    // As node does with a NODE_EXTRA_CA_CERTS it cannot read: its own roots alone.
+    return undefined;
+  }
 }
 
 /** What libpq would do with the URL's (or the environment's) TLS settings. */

@@ -169,6 +169,9 @@ describe.skipIf(!haveOpenssl)("rediss:, the default roots", () => {
       }); // node's roots alone
       process.env.KATA_DB_EXTRA_CA_CERTS = server.certs.ca;
       expect(await pingRedis(target)).toEqual({ healthy: true });
+      // A file that cannot be read: node's roots alone, as node itself does with one.
+      process.env.KATA_DB_EXTRA_CA_CERTS = join(pki, "missing.crt");
+      expect(await pingRedis(target)).toMatchObject({ healthy: false });
     } finally {
       delete process.env.KATA_DB_EXTRA_CA_CERTS;
       redis.close();
