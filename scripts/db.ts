@@ -112,12 +112,6 @@ async function main(argv: string[]): Promise<number> {
 const flushed = (stream: NodeJS.WriteStream) =>
   new Promise<void>((resolve) => stream.write("", () => resolve()));
 
-// scripts/bin/db kept node from parsing NODE_EXTRA_CA_CERTS at its start (src/tls.ts trusts them
-// where a connection needs them): the processes this one starts get the variable back.
-if (process.env.KATA_DB_EXTRA_CA_CERTS) {
-  process.env.NODE_EXTRA_CA_CERTS = process.env.KATA_DB_EXTRA_CA_CERTS;
-}
-
 // process.exit, not exitCode: an idle connection or timer must never keep a finished command
 // alive. But only after the output has gone.
 const code = await main(process.argv.slice(2));

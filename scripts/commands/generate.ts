@@ -101,19 +101,12 @@ export default {
     } else {
       await task("drizzle-kit generate", async () => {
         // drizzle-kit in a wrapper that answers its rename questions from --rename/--create and
-        // stops at any other (scripts/commands/drizzle-kit-answers.mjs); stdin closed. Without
-        // NODE_EXTRA_CA_CERTS: generating opens no connection, and node parses that file's
-        // certificates at its start (≈0.08 s for a system bundle).
+        // stops at any other (scripts/commands/drizzle-kit-answers.mjs); stdin closed.
         const result = await sh({
           cwd: PACKAGE_ROOT,
           input: "",
           nothrow: true,
-          env: {
-            ...process.env,
-            KATA_DB_ANSWERS: JSON.stringify(answers),
-            FORCE_COLOR: "0",
-            NODE_EXTRA_CA_CERTS: "",
-          },
+          env: { ...process.env, KATA_DB_ANSWERS: JSON.stringify(answers), FORCE_COLOR: "0" },
         })`${process.execPath} ${ANSWERING} ${DRIZZLE_KIT_BIN} ${command}`;
         const asked = /KATA_DB_QUESTION (\{.*\})/.exec(result.stderr)?.[1];
         if (asked) throw new CliError(unanswered(JSON.parse(asked) as Question));
