@@ -202,6 +202,37 @@ describe.skipIf(!haveOpenssl)("the CLI with a TLS DATABASE_URL", () => {
     expect(oneLineError(untrusted)).toMatch(/failed TLS verification/);
   });
 
+  it.skipIf(!which("psql"))(
+    "scripts/bin/db hands NODE_EXTRA_CA_CERTS on under another name, but not with --use-openssl-ca",
+    async () => {
+      // What a process the CLI starts sees: psql's shell escape prints it.
+      const seen = async (extra: NodeJS.ProcessEnv) => {
+        const run = await runProcess(
+          join(PACKAGE_ROOT, "scripts", "bin", "db"),
+          ["psql", "-c", "\\! env | grep -E '^(NODE|KATA_DB)_EXTRA_CA_CERTS=' | sort"],
+          {
+            ...process.env,
+            KATA_DB_ROOT: project.root,
+            DATABASE_URL: server.url(`sslmode=verify-full&sslrootcert=${server.certs.ca}`),
+            FORCE_COLOR: "0",
+            NODE_EXTRA_CA_CERTS: server.certs.ca,
+            ...extra,
+          },
+        );
+        expect(run.code, run.stderr).toBe(0);
+        return run.stdout.trim().split("\n");
+      };
+      expect(await seen({})).toEqual([
+        `KATA_DB_EXTRA_CA_CERTS=${server.certs.ca}`,
+        "NODE_EXTRA_CA_CERTS=",
+      ]);
+      // OpenSSL's roots are trusted then, which the CLI could not name: node loads the file.
+      expect(await seen({ NODE_OPTIONS: "--use-openssl-ca" })).toEqual([
+        `NODE_EXTRA_CA_CERTS=${server.certs.ca}`,
+      ]);
+    },
+  );
+
   it("db migrate over verify-full applies the history, encrypted", async () => {
     const url = server.url(`sslmode=verify-full&sslrootcert=${server.certs.ca}`);
     const run = await db(project.root, ["migrate"], { env: { DATABASE_URL: url } });
