@@ -139,77 +139,85 @@ it("a source added with an old time (as cp -p, mv or tar leave it) still makes a
 // KATA_BUNDLE_NOTE_RUNS=<n> runs more sequences (by hand: e.g. 40).
 const NOTE_RUNS = Number(process.env.KATA_BUNDLE_NOTE_RUNS) || 4;
 
-it("over any sequence of edits, adds, removals, renames and touches, the noted hashes are those of hashing anew", async () => {
-  const { project, note } = projectCopy();
-  const help = () =>
-    execFileSync(join(project, "scripts", "bin", "db"), ["--help"], { stdio: "pipe" });
-  const noted = () => readFileSync(note, "utf8").trim();
-  const made = new Set<string>();
-  atFileEnd(() => {
-    for (const key of made)
-      rmSync(join(BUNDLES, key.replace(" ", ".")), { recursive: true, force: true });
-  });
-  // Code of its own, so the bundles this test makes are its own.
-  appendFileSync(join(project, "scripts", "db.ts"), `\n// ${process.pid}-${Date.now()}\n`);
-  help();
-  made.add(noted());
+it(
+  "over any sequence of edits, adds, removals, renames and touches, the noted hashes are those of hashing anew",
+  async () => {
+    const { project, note } = projectCopy();
+    const help = () =>
+      execFileSync(join(project, "scripts", "bin", "db"), ["--help"], { stdio: "pipe" });
+    const noted = () => readFileSync(note, "utf8").trim();
+    const made = new Set<string>();
+    atFileEnd(() => {
+      for (const key of made)
+        rmSync(join(BUNDLES, key.replace(" ", ".")), { recursive: true, force: true });
+    });
+    // Code of its own, so the bundles this test makes are its own.
+    appendFileSync(join(project, "scripts", "db.ts"), `\n// ${process.pid}-${Date.now()}\n`);
+    help();
+    made.add(noted());
 
-  const folders = { code: join(project, "scripts", "cli"), schema: join(project, "src", "schema") };
-  const existing = {
-    code: join(folders.code, "colour.ts"),
-    schema: join(folders.schema, "identity.ts"),
-  };
-  const longAgo = () => new Date(Date.now() - 86_400_000);
-  let serial = 0;
-  const added: string[] = [];
-  type Op = { kind: "edit" | "add" | "touch" | "remove" | "rename"; where: "code" | "schema" };
-  const apply = ({ kind, where }: Op) => {
-    const last = added.findLast((file) => file.startsWith(folders[where]));
-    if (kind === "edit") appendFileSync(existing[where], `// edit ${serial++}\n`);
-    if (kind === "touch") utimesSync(existing[where], new Date(), new Date());
-    if (kind === "add") {
-      // An old time, as cp -p, mv or tar leave it: only its folder's time is new.
-      const file = join(folders[where], `added-${serial++}.ts`);
-      writeFileSync(file, `export const added${serial} = ${serial};\n`);
-      utimesSync(file, longAgo(), longAgo());
-      added.push(file);
-    }
-    if (kind === "remove" && last) {
-      rmSync(last);
-      added.splice(added.indexOf(last), 1);
-    }
-    if (kind === "rename" && last) {
-      const to = join(folders[where], `renamed-${serial++}.ts`);
-      renameSync(last, to);
-      added[added.indexOf(last)] = to;
-    }
-  };
-  const op = fc.record({
-    kind: fc.constantFrom("edit", "add", "touch", "remove", "rename"),
-    where: fc.constantFrom("code", "schema"),
-  }) as fc.Arbitrary<Op>;
-  await fc.assert(
-    fc.asyncProperty(fc.array(op, { minLength: 1, maxLength: 4 }), async (ops) => {
-      for (const step of ops) {
-        apply(step);
-        help();
-        const incremental = noted();
-        made.add(incremental);
-        rmSync(note);
-        help();
-        expect(incremental).toBe(noted());
+    const folders = {
+      code: join(project, "scripts", "cli"),
+      schema: join(project, "src", "schema"),
+    };
+    const existing = {
+      code: join(folders.code, "colour.ts"),
+      schema: join(folders.schema, "identity.ts"),
+    };
+    const longAgo = () => new Date(Date.now() - 86_400_000);
+    let serial = 0;
+    const added: string[] = [];
+    type Op = { kind: "edit" | "add" | "touch" | "remove" | "rename"; where: "code" | "schema" };
+    const apply = ({ kind, where }: Op) => {
+      const last = added.findLast((file) => file.startsWith(folders[where]));
+      if (kind === "edit") appendFileSync(existing[where], `// edit ${serial++}\n`);
+      if (kind === "touch") utimesSync(existing[where], new Date(), new Date());
+      if (kind === "add") {
+        // An old time, as cp -p, mv or tar leave it: only its folder's time is new.
+        const file = join(folders[where], `added-${serial++}.ts`);
+        writeFileSync(file, `export const added${serial} = ${serial};\n`);
+        utimesSync(file, longAgo(), longAgo());
+        added.push(file);
       }
-    }),
-    {
-      numRuns: NOTE_RUNS,
-      // Every kind of step in both places at least once, whatever the random ones draw.
-      examples: [
-        [
-          (["add", "edit", "touch", "rename", "remove"] as const).flatMap((kind) =>
-            (["code", "schema"] as const).map((where) => ({ kind, where })),
-          ),
+      if (kind === "remove" && last) {
+        rmSync(last);
+        added.splice(added.indexOf(last), 1);
+      }
+      if (kind === "rename" && last) {
+        const to = join(folders[where], `renamed-${serial++}.ts`);
+        renameSync(last, to);
+        added[added.indexOf(last)] = to;
+      }
+    };
+    const op = fc.record({
+      kind: fc.constantFrom("edit", "add", "touch", "remove", "rename"),
+      where: fc.constantFrom("code", "schema"),
+    }) as fc.Arbitrary<Op>;
+    await fc.assert(
+      fc.asyncProperty(fc.array(op, { minLength: 1, maxLength: 4 }), async (ops) => {
+        for (const step of ops) {
+          apply(step);
+          help();
+          const incremental = noted();
+          made.add(incremental);
+          rmSync(note);
+          help();
+          expect(incremental).toBe(noted());
+        }
+      }),
+      {
+        numRuns: NOTE_RUNS,
+        // Every kind of step in both places at least once, whatever the random ones draw.
+        examples: [
+          [
+            (["add", "edit", "touch", "rename", "remove"] as const).flatMap((kind) =>
+              (["code", "schema"] as const).map((where) => ({ kind, where })),
+            ),
+          ],
         ],
-      ],
-    },
-  );
-});
+      },
+    );
+  },
+  // A sequence of up to 4 steps takes ≈1–3 s.
+  20_000 + NOTE_RUNS * 5_000,
+);
