@@ -94,23 +94,28 @@ describe("without git", () => {
   it("an interrupted db check removes its scratch folder", async () => {
     // A schema file drizzle-kit has not judged yet (a new comment): the check asks it, rather
     // than reusing the verdict of the first test, and lasts long enough to be interrupted.
+    // On a loaded machine the poll below may see the folder only as the check ends, and the
+    // signal then finds it done (exit 0): such a try interrupted nothing, and another is made.
     const schema = repo.read("src/schema/identity.ts");
-    repo.write("src/schema/identity.ts", `${schema}// interrupted ${Date.now()}\n`);
+    const { runProcess } = await import("../cli/helpers.ts");
     try {
-      let pid = 0;
-      const { runProcess } = await import("../cli/helpers.ts");
-      const running = runProcess(repo.path("scripts/bin/db"), ["check"], repo.env, (p) => {
-        pid = p;
-      });
-      const started = Date.now();
-      while (repo.leftovers().length === 0 && Date.now() - started < 20_000) {
-        await new Promise((resolve) => setTimeout(resolve, 10));
+      let code: number | null = 0;
+      for (let attempt = 0; attempt < 3 && code === 0; attempt++) {
+        repo.write("src/schema/identity.ts", `${schema}// interrupted ${Date.now()}\n`);
+        let pid = 0;
+        const running = runProcess(repo.path("scripts/bin/db"), ["check"], repo.env, (p) => {
+          pid = p;
+        });
+        const started = Date.now();
+        while (repo.leftovers().length === 0 && Date.now() - started < 20_000) {
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+        expect(repo.leftovers()).toHaveLength(1);
+        process.kill(-pid, "SIGINT");
+        ({ code } = await running);
+        expect(repo.leftovers()).toEqual([]);
       }
-      expect(repo.leftovers()).toHaveLength(1);
-      process.kill(-pid, "SIGINT");
-      const run = await running;
-      expect(run.code).toBe(130);
-      expect(repo.leftovers()).toEqual([]);
+      expect(code).toBe(130);
     } finally {
       repo.write("src/schema/identity.ts", schema);
     }
